@@ -1,0 +1,60 @@
+# Makefile for orion (PGXS)
+#
+#   make && make install     build and install into the PostgreSQL that
+#                            PG_CONFIG names
+#   make installcheck        regress, isolation and TAP tests against a running
+#                            server (PGHOST/PGPORT), the usual PGXS way
+#   make test                everything, from nothing: installs what is
+#                            missing, builds with -Werror, runs every test on a
+#                            private cluster (test/run)
+#   make demo                the narrated walkthrough on a private cluster
+#                            (test/demo)
+
+EXTENSION    = orion
+EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(firstword $(MAKEFILE_LIST)))orion.control)
+
+MODULE_big   = orion
+OBJS         = src/orion.o src/guc.o
+PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
+
+DATA         = $(wildcard sql/orion--*.sql)
+DOCS         = README.md
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/orion--%,$(wildcard sql/*.sql))))
+CONTRIB_TESTDB = orion_regression
+ISOLATION    = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation
+ISOLATION_TESTDB = orion_isolation
+TAP_TESTS    = 1
+PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
+
+EXTRA_CLEAN  = test/isolation/results test/isolation/regression.* output_iso
+
+PG_CONFIG   ?= $(or $(wildcard /usr/lib/postgresql/15/bin/pg_config),pg_config)
+PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+# No server development files yet: only the targets that install them work.
+all install installcheck:
+	@echo "orion: $(PG_CONFIG) --pgxs found nothing; install postgresql-server-dev-15," >&2
+	@echo "orion: or run 'make test' / 'make demo', which install what is missing." >&2
+	@exit 1
+endif
+
+# The version lives only in orion.control; the library is rebuilt when it
+# changes.
+src/orion.o: orion.control
+
+.PHONY: test demo dist
+
+test:
+	@bash test/run
+
+demo:
+	@bash test/demo
+
+# Release archive from the committed tree (pgvector's way).
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ --output $(EXTENSION)-$(EXTVERSION).zip HEAD

@@ -1,0 +1,130 @@
+# test/common.sh: what `make test` and `make demo` share, sourced by test/run
+# and test/demo.
+#
+# - orion_install_deps: installs the Debian packages that are missing (and
+#   only those), so a fresh Debian 12 needs nothing done by hand;
+# - orion_build_install: builds with -Wall -Wextra -Werror and installs;
+# - orion_cluster_start / orion_cluster_stop: a private, throwaway cluster
+#   in a directory of its own, run by an unprivileged user, listening on a
+#   Unix socket in that directory only (no TCP port, so it can never collide
+#   with, or be mistaken for, a system cluster);
+# - as_pg: runs a command as that unprivileged user.
+#
+# Settings, from the environment:
+#   PGVER            PostgreSQL major version (default 15)
+#   ORION_TEST_PORT  port number of the private cluster's socket (default 54329)
+#   ORION_KEEP=1     keep the private cluster's directory after the run
+
+set -Eeuo pipefail
+
+PGVER=${PGVER:-15}
+PGBIN=/usr/lib/postgresql/$PGVER/bin
+PG_CONFIG=$PGBIN/pg_config
+PGPORT_PRIVATE=${ORION_TEST_PORT:-54329}
+ORION_CFLAGS="-DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter"
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { printf 'orion: %s\n' "$*" >&2; exit 1; }
+
+# Packages every run needs; callers add their own.
+ORION_BASE_PACKAGES=(
+    build-essential             # gcc, make: a fresh Debian has no compiler
+    ca-certificates
+    "postgresql-$PGVER"         # server, contrib modules (pgcrypto)
+    "postgresql-server-dev-$PGVER"  # PGXS, pg_regress, pg_isolation_regress, TAP modules
+    "postgresql-$PGVER-cron"    # pg_cron, preloaded by the private cluster
+    libargon2-dev               # Argon2id password hashing
+)
+
+# orion_install_deps PACKAGE...: install what is missing, nothing else.
+orion_install_deps() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "all required packages are present"
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing packages: ${missing[*]}; install them (apt-get install ${missing[*]}) or run as root"
+    fi
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# orion_build_install: a warning-free build, installed into PostgreSQL.
+orion_build_install() {
+    make -s clean PG_CONFIG="$PG_CONFIG"
+    make -s PG_CONFIG="$PG_CONFIG" PG_CFLAGS="$ORION_CFLAGS"
+    make -s install PG_CONFIG="$PG_CONFIG"
+}
+
+# The unprivileged user that runs the server. PostgreSQL refuses to run as
+# root; the Debian packages create "postgres".
+if [ "$(id -u)" -eq 0 ]; then
+    PG_OS_USER=postgres
+else
+    PG_OS_USER=$(id -un)
+fi
+
+# as_pg CMD...: run CMD as the server's user, with this environment.
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u "$PG_OS_USER" -- env PATH="$PGBIN:$PATH" LC_ALL=C.UTF-8 LANG=C.UTF-8 "$@"
+    else
+        env PATH="$PGBIN:$PATH" "$@"
+    fi
+}
+
+# orion_workdir: a fresh directory the server's user owns. Sets WORK.
+orion_workdir() {
+    WORK=$(mktemp -d /tmp/orion.XXXXXX)
+    chmod 755 "$WORK"
+    if [ "$(id -u)" -eq 0 ]; then chown "$PG_OS_USER:" "$WORK"; fi
+}
+
+# orion_cluster_start: initdb and start a private cluster in $WORK/data,
+# configured by test/orion.conf. Exports PGHOST, PGPORT, PGUSER for clients.
+orion_cluster_start() {
+    as_pg initdb -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
+        || { cat "$WORK/initdb.log"; die "initdb failed"; }
+    cp test/orion.conf "$WORK/orion.conf"
+    chmod 644 "$WORK/orion.conf"
+    cat >>"$WORK/data/postgresql.conf" <<EOF
+include '$WORK/orion.conf'
+port = $PGPORT_PRIVATE
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+EOF
+    as_pg pg_ctl -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/dev/null \
+        || { cat "$WORK/server.log"; die "the private cluster did not start"; }
+    CLUSTER_STARTED=1
+    export PGHOST=$WORK PGPORT=$PGPORT_PRIVATE PGUSER=postgres
+}
+
+# orion_cluster_stop: stop the private cluster if it runs; remove $WORK.
+orion_cluster_stop() {
+    if [ "${CLUSTER_STARTED:-0}" = 1 ]; then
+        as_pg pg_ctl -D "$WORK/data" -m fast -w -t 60 stop >/dev/null 2>&1 \
+            || as_pg pg_ctl -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true
+        CLUSTER_STARTED=0
+    fi
+    if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
+        if [ "${ORION_KEEP:-0}" = 1 ]; then
+            echo "kept $WORK"
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+}
+
+# Stop the cluster however the script ends: success, failure or Ctrl-C.
+trap orion_cluster_stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM

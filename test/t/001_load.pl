@@ -10,6 +10,13 @@ use Test::More;
 my ($control) = grep { /^default_version/ } do { open my $f, '<', 'orion.control' or die $!; <$f> };
 my ($version) = $control =~ /'([^']+)'/;
 
+# The version is written in orion.control; META.json must say the same.
+my $meta = do { local $/; open my $f, '<', 'META.json' or die $!; <$f> };
+my ($meta_version) = $meta =~ /"version"\s*:\s*"([^"]+)"\s*,\s*"maintainer"/s;
+my ($provides_version) = $meta =~ /"provides".*?"version"\s*:\s*"([^"]+)"/s;
+is($meta_version, $version, 'META.json version matches orion.control');
+is($provides_version, $version, 'META.json provides.orion.version matches orion.control');
+
 my $node = PostgreSQL::Test::Cluster->new('load');
 $node->init;
 $node->start;

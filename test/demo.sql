@@ -1,0 +1,115 @@
+-- test/demo.sql: the walkthrough that `make demo` runs in psql.
+-- Each part says what it shows, then shows it. It grows with every capability.
+
+\set ECHO none
+\pset footer off
+\pset null '(null)'
+
+\echo
+\echo '1. One command installs the whole data layer of the ORION platform.'
+\echo '   pgcrypto, which orion needs to verify legacy bcrypt hashes, comes along (CASCADE).'
+\echo
+\echo '   CREATE EXTENSION orion CASCADE;'
+SET client_min_messages = warning;
+CREATE EXTENSION orion CASCADE;
+RESET client_min_messages;
+SELECT extname AS extension, extversion AS version FROM pg_extension
+ WHERE extname IN ('orion', 'pgcrypto') ORDER BY 1;
+SELECT orion.version() AS "library version";
+
+\echo
+\echo '2. The five service databases are now five schemas of one database, and the'
+\echo '   API lives in a sixth, "orion":'
+SELECT n.nspname AS schema, obj_description(n.oid, 'pg_namespace') AS holds
+  FROM pg_namespace n WHERE n.nspname LIKE 'orion%' ORDER BY 1;
+
+\echo
+\echo '3. Their tables are the seed''s, column for column:'
+SELECT c.relnamespace::regnamespace AS schema, c.relname AS "table",
+       CASE c.relkind WHEN 'v' THEN 'view' ELSE 'table' END AS kind,
+       string_agg(a.attname, ', ' ORDER BY a.attnum) AS columns
+  FROM pg_class c
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace::regnamespace::text LIKE 'orion\_%' AND c.relkind IN ('r', 'v')
+ GROUP BY 1, 2, 3 ORDER BY 1, 2;
+
+\echo
+\echo '4. Each service has a role, as each service had its database. orion_admin'
+\echo '   belongs to all five. An application''s login role is granted one of them.'
+SELECT r.rolname AS role, r.rolcanlogin AS can_login,
+       coalesce(string_agg(m.rolname, ', ' ORDER BY m.rolname), '') AS member_of
+  FROM pg_roles r
+  LEFT JOIN pg_auth_members am ON am.member = r.oid
+  LEFT JOIN pg_roles m ON m.oid = am.roleid
+ WHERE r.rolname LIKE 'orion\_%'
+ GROUP BY 1, 2 ORDER BY 1;
+
+\echo
+\echo '   What each role may do, per the seed''s Database-Service Mapping'
+\echo '   (S=SELECT I=INSERT U=UPDATE D=DELETE):'
+SELECT r AS role,
+       string_agg(t || ' ' || p, ', ' ORDER BY t) AS privileges
+  FROM unnest(ARRAY['orion_auth_service', 'orion_user_service', 'orion_notifications_service',
+                    'orion_feature_flags_service', 'orion_ab_testing_service']) AS r,
+       LATERAL (
+           SELECT t, string_agg(letter, '' ORDER BY o) AS p
+             FROM unnest(ARRAY['orion_auth.users', 'orion_auth.sessions', 'orion_auth.refresh_tokens',
+                               'orion_auth.audit_logs', 'orion_user.users',
+                               'orion_notifications.notifications',
+                               'orion_feature_flags.feature_flags', 'orion_ab_testing.ab_tests',
+                               'orion_ab_testing.ab_test_assignments']) AS t,
+                  unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'], ARRAY['S', 'I', 'U', 'D'])
+                      WITH ORDINALITY AS x(priv, letter, o)
+            WHERE has_table_privilege(r, t, priv)
+            GROUP BY t) AS granted
+ GROUP BY r ORDER BY r;
+
+\echo
+\echo '5. The user service sees profiles, never password hashes. An application'
+\echo '   that logs in as a member of orion_user_service:'
+CREATE ROLE demo_profiles_app LOGIN IN ROLE orion_user_service;
+INSERT INTO orion_auth.users (email, password_hash, first_name, last_name)
+VALUES ('ada@example.com', '$argon2id$v=19$m=19456,t=2,p=1$ZGVtbw$ZGVtbw', 'Ada', 'Lovelace');
+SET ROLE demo_profiles_app;
+\echo
+\echo '   SELECT email, first_name, last_name FROM orion_user.users;'
+SELECT email, first_name, last_name FROM orion_user.users;
+\echo '   SELECT password_hash FROM orion_auth.users;   -- refused:'
+\set ON_ERROR_STOP off
+SELECT password_hash FROM orion_auth.users;
+\set ON_ERROR_STOP on
+RESET ROLE;
+
+\echo
+\echo '6. An email is one account, whatever its case:'
+\echo '   INSERT INTO orion_auth.users (email, password_hash) VALUES (''ADA@example.com'', ...);'
+\set ON_ERROR_STOP off
+INSERT INTO orion_auth.users (email, password_hash) VALUES ('ADA@example.com', 'x');
+\set ON_ERROR_STOP on
+
+\echo
+\echo '7. Session and refresh tokens are stored as their SHA-256 only; a table'
+\echo '   dump opens no session. A plaintext token does not even fit:'
+\set ON_ERROR_STOP off
+\set VERBOSITY terse
+INSERT INTO orion_auth.sessions (user_id, token, expires_at)
+SELECT id, 'orion_s_this-is-a-token', now() + interval '15 minutes' FROM orion_auth.users;
+\set VERBOSITY default
+\set ON_ERROR_STOP on
+
+\echo
+\echo '8. pg_dump keeps the data: every table is registered with the extension.'
+SELECT c::regclass AS "dumped with pg_dump"
+  FROM pg_extension, unnest(extconfig) AS c WHERE extname = 'orion' ORDER BY 1::text;
+
+\echo
+\echo '9. The settings prefix orion. is reserved: a misspelt setting is an error,'
+\echo '   not a silently ignored placeholder.'
+\echo '   SET orion.acess_token_ttl = ''15min'';'
+\set ON_ERROR_STOP off
+SET orion.acess_token_ttl = '15min';
+\set ON_ERROR_STOP on
+
+DROP ROLE demo_profiles_app;
+\echo
+\echo 'That is orion 0.1.0: the foundation. See README.md for what comes next.'

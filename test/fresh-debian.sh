@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test/fresh-debian.sh [TARGET]: run `make TARGET` (default: test) from a
+# clean clone of the committed tree, in a minimal Debian 12 root, exactly as
+# the README's quick start tells a new user: install make, then make.
+#
+# It checks that the README's commands install everything they need: this
+# machine may have packages a fresh one lacks. Run it as root; it needs
+# debootstrap (installed if missing) and the Debian mirror.
+#
+#   ORION_CHROOT_BASE   where the pristine minimal root is kept between runs
+#                       (default /var/tmp/orion-bookworm-base)
+#
+# Services are not started inside the root (policy-rc.d), so installing
+# postgresql does not start a system cluster on this machine's port 5432.
+
+set -euo pipefail
+target=${1:-test}
+src=$(cd "$(dirname "$0")/.." && pwd)
+base=${ORION_CHROOT_BASE:-/var/tmp/orion-bookworm-base}
+mirror=$(sed -n 's/^URIs: *\(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+mirror=${mirror:-http://deb.debian.org/debian}
+
+[ "$(id -u)" -eq 0 ] || { echo "run as root (chroot needs it)" >&2; exit 1; }
+command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap; }
+if [ ! -x "$base/bin/bash" ]; then
+    debootstrap --variant=minbase bookworm "$base" "$mirror"
+fi
+
+root=$(mktemp -d /var/tmp/orion-fresh.XXXXXX)
+cleanup() {
+    umount -l "$root/proc" 2>/dev/null || true
+    umount -l "$root/dev" 2>/dev/null || true
+    rm -rf --one-file-system "$root"
+}
+trap cleanup EXIT
+
+cp -a "$base/." "$root/"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+    rm -f "$root/etc/apt/sources.list"
+fi
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod +x "$root/usr/sbin/policy-rc.d"
+git clone -q "$src" "$root/root/orion"
+mount -t proc proc "$root/proc"
+mount --bind /dev "$root/dev"
+
+chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /bin/bash -c "cd /root/orion && apt-get update -qq && apt-get install -y -qq make >/dev/null && make $target"

@@ -18,17 +18,14 @@ OBJS         = src/orion.o src/guc.o
 PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 
 DATA         = $(wildcard sql/orion--*.sql)
-DOCS         = README.md
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/orion--%,$(wildcard sql/*.sql))))
-CONTRIB_TESTDB = orion_regression
 ISOLATION    = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation
-ISOLATION_TESTDB = orion_isolation
 TAP_TESTS    = 1
 PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
 
-EXTRA_CLEAN  = test/isolation/results test/isolation/regression.* output_iso
+EXTRA_CLEAN  = test/isolation/results test/isolation/regression.*
 
 PG_CONFIG   ?= $(or $(wildcard /usr/lib/postgresql/15/bin/pg_config),pg_config)
 PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)

@@ -36,27 +36,25 @@
  */
 DO $roles$
 DECLARE
-    service_role name;
-BEGIN
-    FOREACH service_role IN ARRAY ARRAY[
+    services CONSTANT name[] := ARRAY[
         'orion_auth_service', 'orion_user_service',
         'orion_notifications_service', 'orion_feature_flags_service',
-        'orion_ab_testing_service', 'orion_admin']::name[]
+        'orion_ab_testing_service'];
+    role_name name;
+BEGIN
+    FOREACH role_name IN ARRAY pg_catalog.array_append(services, 'orion_admin')
     LOOP
-        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = service_role) THEN
-            -- service_role comes from the constant array above, never from input
-            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', service_role);
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
+            -- role_name comes from the constants above, never from input
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
         END IF;
     END LOOP;
 
     -- orion_admin is a member of every service role
-    FOREACH service_role IN ARRAY ARRAY[
-        'orion_auth_service', 'orion_user_service',
-        'orion_notifications_service', 'orion_feature_flags_service',
-        'orion_ab_testing_service']::name[]
+    FOREACH role_name IN ARRAY services
     LOOP
-        IF NOT pg_catalog.pg_has_role('orion_admin', service_role, 'MEMBER') THEN
-            EXECUTE pg_catalog.format('GRANT %I TO orion_admin', service_role);
+        IF NOT pg_catalog.pg_has_role('orion_admin', role_name, 'MEMBER') THEN
+            EXECUTE pg_catalog.format('GRANT %I TO orion_admin', role_name);
         END IF;
     END LOOP;
 END

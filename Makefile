@@ -14,7 +14,9 @@ EXTENSION    = orion
 EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(firstword $(MAKEFILE_LIST)))orion.control)
 
 MODULE_big   = orion
-OBJS         = src/orion.o src/guc.o
+OBJS         = src/orion.o src/guc.o src/query.o src/base64.o src/phc.o src/token.o \
+               src/password.o src/audit.o src/session.o src/account.o
+SHLIB_LINK   = -largon2
 PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 
 DATA         = $(wildcard sql/orion--*.sql)

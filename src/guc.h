@@ -15,6 +15,28 @@
 /* The prefix every orion setting carries, reserved once they are defined. */
 #define ORION_GUC_PREFIX "orion"
 
+/* passwords */
+extern int	orion_argon2_memory_kib;
+extern int	orion_argon2_iterations;
+extern int	orion_argon2_parallelism;
+extern int	orion_password_min_length;
+extern int	orion_password_max_bytes;
+
+/* sessions and tokens (seconds) */
+extern int	orion_access_token_ttl;
+extern int	orion_refresh_token_ttl;
+extern int	orion_refresh_reuse_interval;
+
+/* lockout */
+extern int	orion_max_failed_logins;
+extern int	orion_lockout_duration;
+
+/* per-request context for the audit log; empty when not set */
+extern char *orion_actor_id;
+extern char *orion_client_ip;
+extern char *orion_client_user_agent;
+
 extern void OrionGucInit(void);
+extern bool OrionLooksLikeIpAddress(const char *s);
 
 #endif							/* ORION_GUC_H */

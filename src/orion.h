@@ -23,4 +23,17 @@
 
 extern PGDLLEXPORT void _PG_init(void);
 
+/*
+ * Refuse a NULL argument with a clear error. orion's functions are not
+ * STRICT where a NULL would otherwise pass for an answer (a NULL from
+ * login() would read as "no such user").
+ */
+#define ORION_REQUIRE_ARG(fcinfo, n, name) \
+	do { \
+		if (PG_ARGISNULL(n)) \
+			ereport(ERROR, \
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), \
+					 errmsg("%s must not be null", (name)))); \
+	} while (0)
+
 #endif							/* ORION_H */

@@ -1,0 +1,214 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *	  Entries of orion_auth.audit_logs.
+ *
+ * Every entry carries the actor, the action, the resource, old and new data,
+ * and the client's IP address and user agent. What the caller does not pass
+ * comes from the per-request settings orion.actor_id, orion.client_ip and
+ * orion.client_user_agent, which an application sets with SET LOCAL at the
+ * start of a request's transaction.
+ *
+ * orion's own entries never contain a password, a hash or a token. Entries
+ * written through orion.audit() have such keys removed from the top level
+ * of old_data and new_data, so that a careless caller cannot leak one into
+ * the log either.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/audit.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+#include "audit.h"
+#include "guc.h"
+#include "orion.h"
+#include "query.h"
+
+/* Top-level keys that never reach the audit log. */
+static const char *const secret_keys[] = {
+	"password", "password_hash", "passwordHash", "current_password", "new_password",
+	"token", "access_token", "accessToken", "refresh_token", "refreshToken", "secret"
+};
+
+static OrionQuery insert_entry = {
+	"INSERT INTO orion_auth.audit_logs"
+	" (user_id, action, resource, resource_id, old_data, new_data, ip_address, user_agent)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+	8, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID}, NULL
+};
+
+static Jsonb *WithoutSecrets(Jsonb *data);
+
+/* The setting's value, or NULL when it is empty. */
+static const char *
+SettingOrNull(const char *value)
+{
+	return (value != NULL && value[0] != '\0') ? value : NULL;
+}
+
+void
+OrionAuditWrite(const OrionAuditEntry *entry)
+{
+	Datum		values[8];
+	char		nulls[8];
+	const char *ip = entry->ip_address ? entry->ip_address : SettingOrNull(orion_client_ip);
+	const char *agent = entry->user_agent ? entry->user_agent : SettingOrNull(orion_client_user_agent);
+	const char *actor = SettingOrNull(orion_actor_id);
+
+	memset(nulls, ' ', sizeof(nulls));
+
+	if (entry->user_id != NULL)
+		values[0] = UUIDPGetDatum(entry->user_id);
+	else if (actor != NULL)
+		values[0] = DirectFunctionCall1(uuid_in, CStringGetDatum(actor));
+	else
+		nulls[0] = 'n';
+
+	values[1] = CStringGetTextDatum(entry->action);
+	values[2] = CStringGetTextDatum(entry->resource);
+	if (entry->resource_id)
+		values[3] = CStringGetTextDatum(entry->resource_id);
+	else
+		nulls[3] = 'n';
+	if (entry->old_data)
+		values[4] = JsonbPGetDatum(entry->old_data);
+	else
+		nulls[4] = 'n';
+	if (entry->new_data)
+		values[5] = JsonbPGetDatum(entry->new_data);
+	else
+		nulls[5] = 'n';
+	if (ip)
+		values[6] = CStringGetTextDatum(ip);
+	else
+		nulls[6] = 'n';
+	if (agent)
+		values[7] = CStringGetTextDatum(agent);
+	else
+		nulls[7] = 'n';
+
+	OrionQueryRun(&insert_entry, values, nulls, false, 0);
+}
+
+Jsonb *
+OrionJsonObject(int n, const char *const *keys, const char *const *values)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, keys[i]);
+		appendStringInfoString(&buf, ": ");
+		appendStringInfoString(&buf, values[i] ? values[i] : "null");
+	}
+	appendStringInfoChar(&buf, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+char *
+OrionJsonString(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}
+
+char *
+OrionUuidText(const pg_uuid_t *uuid)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(uuid)));
+}
+
+/* data without the secret keys at its top level. */
+static Jsonb *
+WithoutSecrets(Jsonb *data)
+{
+	Datum		keys[lengthof(secret_keys)];
+	ArrayType  *key_array;
+	int			i;
+
+	if (!JB_ROOT_IS_OBJECT(data))
+		return data;
+
+	for (i = 0; i < (int) lengthof(secret_keys); i++)
+		keys[i] = CStringGetTextDatum(secret_keys[i]);
+	key_array = construct_array(keys, lengthof(secret_keys), TEXTOID, -1, false, TYPALIGN_INT);
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_delete_array,
+											  JsonbPGetDatum(data),
+											  PointerGetDatum(key_array)));
+}
+
+/*
+ * orion.audit(action, resource, resource_id, old_data, new_data, actor_id,
+ *			   ip_address, user_agent) returns uuid
+ *
+ * Writes one entry; what is NULL comes from the orion.* request settings.
+ */
+PG_FUNCTION_INFO_V1(orion_audit);
+Datum
+orion_audit(PG_FUNCTION_ARGS)
+{
+	OrionAuditEntry entry;
+	char	   *ip = NULL;
+	bool		isnull;
+	Datum		id;
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "action");
+	ORION_REQUIRE_ARG(fcinfo, 1, "resource");
+
+	memset(&entry, 0, sizeof(entry));
+	entry.action = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	entry.resource = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (entry.action[0] == '\0' || entry.resource[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("action and resource must not be empty")));
+	if (!PG_ARGISNULL(2))
+		entry.resource_id = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!PG_ARGISNULL(3))
+		entry.old_data = WithoutSecrets(PG_GETARG_JSONB_P(3));
+	if (!PG_ARGISNULL(4))
+		entry.new_data = WithoutSecrets(PG_GETARG_JSONB_P(4));
+	if (!PG_ARGISNULL(5))
+		entry.user_id = PG_GETARG_UUID_P(5);
+	if (!PG_ARGISNULL(6))
+	{
+		ip = text_to_cstring(PG_GETARG_TEXT_PP(6));
+		if (!OrionLooksLikeIpAddress(ip))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid IP address \"%s\"", ip),
+					 errdetail("An IP address is an IPv4 or IPv6 address of at most 45 characters.")));
+		entry.ip_address = ip;
+	}
+	if (!PG_ARGISNULL(7))
+		entry.user_agent = text_to_cstring(PG_GETARG_TEXT_PP(7));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	OrionAuditWrite(&entry);
+	/* the new id, copied out of SPI's memory before SPI_finish frees it */
+	id = SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, UUID_LEN);
+	SPI_finish();
+
+	PG_RETURN_DATUM(id);
+}

@@ -44,9 +44,9 @@ static const char *const secret_keys[] = {
 
 static OrionQuery insert_entry = {
 	"INSERT INTO orion_auth.audit_logs"
-	" (user_id, action, resource, resource_id, old_data, new_data, ip_address, user_agent)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-	8, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID}, NULL
+	" (id, user_id, action, resource, resource_id, old_data, new_data, ip_address, user_agent)"
+	" VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8)",
+	9, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID, TEXTOID, TEXTOID, UUIDOID}, NULL
 };
 
 static Jsonb *WithoutSecrets(Jsonb *data);
@@ -58,11 +58,12 @@ SettingOrNull(const char *value)
 	return (value != NULL && value[0] != '\0') ? value : NULL;
 }
 
-void
+pg_uuid_t *
 OrionAuditWrite(const OrionAuditEntry *entry)
 {
-	Datum		values[8];
-	char		nulls[8];
+	Datum		values[9];
+	char		nulls[9];
+	Datum		id;
 	const char *ip = entry->ip_address ? entry->ip_address : SettingOrNull(orion_client_ip);
 	const char *agent = entry->user_agent ? entry->user_agent : SettingOrNull(orion_client_user_agent);
 	const char *actor = SettingOrNull(orion_actor_id);
@@ -99,7 +100,17 @@ OrionAuditWrite(const OrionAuditEntry *entry)
 	else
 		nulls[7] = 'n';
 
+	/*
+	 * The id is made here rather than returned by the INSERT: RETURNING would
+	 * need SELECT on the table, which the auth service, which only appends to
+	 * the log, does not have.
+	 */
+	/* gen_random_uuid() takes no argument; the one passed is ignored */
+	id = DirectFunctionCall1(gen_random_uuid, (Datum) 0);
+	values[8] = id;
+
 	OrionQueryRun(&insert_entry, values, nulls, false, 0);
+	return DatumGetUUIDP(id);
 }
 
 Jsonb *
@@ -169,8 +180,8 @@ orion_audit(PG_FUNCTION_ARGS)
 {
 	OrionAuditEntry entry;
 	char	   *ip = NULL;
-	bool		isnull;
-	Datum		id;
+	pg_uuid_t  *written;
+	pg_uuid_t  *id;
 
 	ORION_REQUIRE_ARG(fcinfo, 0, "action");
 	ORION_REQUIRE_ARG(fcinfo, 1, "resource");
@@ -205,10 +216,11 @@ orion_audit(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	OrionAuditWrite(&entry);
-	/* the new id, copied out of SPI's memory before SPI_finish frees it */
-	id = SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, UUID_LEN);
+	written = OrionAuditWrite(&entry);
+	/* copy the id out of SPI's memory before SPI_finish frees it */
+	id = SPI_palloc(sizeof(pg_uuid_t));
+	memcpy(id, written, sizeof(pg_uuid_t));
 	SPI_finish();
 
-	PG_RETURN_DATUM(id);
+	PG_RETURN_UUID_P(id);
 }

@@ -27,8 +27,11 @@ typedef struct OrionAuditEntry
 	const char *user_agent;		/* NULL: orion.client_user_agent, if set */
 } OrionAuditEntry;
 
-/* Insert one audit row. SPI must be connected. */
-extern void OrionAuditWrite(const OrionAuditEntry *entry);
+/*
+ * Insert one audit row and return its id, palloc'd in the current memory
+ * context. SPI must be connected.
+ */
+extern pg_uuid_t *OrionAuditWrite(const OrionAuditEntry *entry);
 
 /*
  * A flat JSON object from n keys and values, for an entry's old_data or

@@ -36,17 +36,12 @@
 #include "password.h"
 #include "phc.h"
 
+static void NewArgon2idAtSettings(OrionArgon2Hash *h);
 static bool TimingSafeEqual(const void *a, const void *b, size_t len);
 static void Argon2idCompute(const char *password, size_t len, OrionArgon2Hash *h);
 static bool Argon2idVerify(const char *password, size_t len, const char *hash, size_t hashlen);
 static bool BcryptVerify(const char *password, size_t len, const char *hash, size_t hashlen);
 static void ReportUnreadableHash(OrionHashParseResult result, const char *what) pg_attribute_noreturn();
-
-/* The dummy hash of OrionPasswordDummyVerify, remade when the settings change. */
-static char dummy_hash[ORION_PHC_MAX_LEN];
-static int	dummy_memory_kib;
-static int	dummy_iterations;
-static int	dummy_parallelism;
 
 /* pgcrypto's crypt(), looked up once per backend. */
 static PGFunction pgcrypto_crypt = NULL;
@@ -69,12 +64,12 @@ OrionPasswordCheckLength(const char *password, size_t len, bool is_new)
 						   orion_password_min_length)));
 }
 
-char *
-OrionPasswordHash(const char *password, size_t len)
+/*
+ * Set h up for a new hash at the current settings, with a fresh random salt.
+ */
+static void
+NewArgon2idAtSettings(OrionArgon2Hash *h)
 {
-	OrionArgon2Hash h;
-	char	   *phc = palloc(ORION_PHC_MAX_LEN);
-
 	if ((uint32) orion_argon2_memory_kib < 8 * (uint32) orion_argon2_parallelism)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -82,18 +77,26 @@ OrionPasswordHash(const char *password, size_t len)
 				 errdetail("orion.argon2_parallelism is %d, so at least %d kB are needed.",
 						   orion_argon2_parallelism, 8 * orion_argon2_parallelism)));
 
-	memset(&h, 0, sizeof(h));
-	h.version = ORION_ARGON2_VERSION;
-	h.memory_kib = (uint32) orion_argon2_memory_kib;
-	h.iterations = (uint32) orion_argon2_iterations;
-	h.parallelism = (uint32) orion_argon2_parallelism;
-	h.salt_len = ORION_ARGON2_SALT_LEN;
-	h.hash_len = ORION_ARGON2_HASH_LEN;
-	if (!pg_strong_random(h.salt, h.salt_len))
+	memset(h, 0, sizeof(*h));
+	h->version = ORION_ARGON2_VERSION;
+	h->memory_kib = (uint32) orion_argon2_memory_kib;
+	h->iterations = (uint32) orion_argon2_iterations;
+	h->parallelism = (uint32) orion_argon2_parallelism;
+	h->salt_len = ORION_ARGON2_SALT_LEN;
+	h->hash_len = ORION_ARGON2_HASH_LEN;
+	if (!pg_strong_random(h->salt, h->salt_len))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not generate a random salt")));
+}
 
+char *
+OrionPasswordHash(const char *password, size_t len)
+{
+	OrionArgon2Hash h;
+	char	   *phc = palloc(ORION_PHC_MAX_LEN);
+
+	NewArgon2idAtSettings(&h);
 	Argon2idCompute(password, len, &h);
 	OrionFormatArgon2id(&h, phc);
 	explicit_bzero(&h, sizeof(h));
@@ -146,26 +149,19 @@ OrionPasswordNeedsRehash(const char *hash, size_t hashlen)
 void
 OrionPasswordDummyVerify(const char *password, size_t len)
 {
-	if (dummy_hash[0] == '\0' ||
-		dummy_memory_kib != orion_argon2_memory_kib ||
-		dummy_iterations != orion_argon2_iterations ||
-		dummy_parallelism != orion_argon2_parallelism)
-	{
-		uint8		random_password[16];
-		char	   *phc;
+	OrionArgon2Hash h;
+	uint8		zeros[ORION_ARGON2_HASH_LEN] = {0};
 
-		if (!pg_strong_random(random_password, sizeof(random_password)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("could not generate random bytes")));
-		phc = OrionPasswordHash((const char *) random_password, sizeof(random_password));
-		strlcpy(dummy_hash, phc, sizeof(dummy_hash));
-		pfree(phc);
-		dummy_memory_kib = orion_argon2_memory_kib;
-		dummy_iterations = orion_argon2_iterations;
-		dummy_parallelism = orion_argon2_parallelism;
-	}
-	(void) Argon2idVerify(password, len, dummy_hash, strlen(dummy_hash));
+	/*
+	 * One Argon2id computation at the current settings, exactly what
+	 * verifying a current hash costs, compared like one. Nothing is prepared
+	 * beforehand: a dummy hash made on first use would make the first unknown
+	 * email of every connection cost twice as much, and so tell it apart.
+	 */
+	NewArgon2idAtSettings(&h);
+	Argon2idCompute(password, len, &h);
+	(void) TimingSafeEqual(h.hash, zeros, sizeof(zeros));
+	explicit_bzero(&h, sizeof(h));
 }
 
 /*

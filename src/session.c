@@ -756,13 +756,13 @@ orion_revoke_session(PG_FUNCTION_ARGS)
 	ended = RevokeSession(session_id, reason, &user_id);
 	if (ended)
 	{
-		const char *keys[] = {"reason"};
-
-		const char *data[1];
+		const char *keys[] = {"reason", "user_id"};
+		const char *data[2];
 
 		data[0] = OrionJsonString(reason);
+		data[1] = OrionJsonString(OrionUuidText(&user_id));
 		AuditAuth(NULL, "auth.session_revoked", "session", session_id,
-				  OrionJsonObject(1, keys, data), NULL, NULL);
+				  OrionJsonObject(2, keys, data), NULL, NULL);
 	}
 	SPI_finish();
 	PG_RETURN_BOOL(ended);

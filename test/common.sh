@@ -3,6 +3,7 @@
 #
 # - orion_install_deps: installs the Debian packages that are missing (and
 #   only those), so a fresh Debian 12 needs nothing done by hand;
+# - orion_install_node: Node.js and npm, when either command is missing;
 # - orion_build_install: builds with -Wall -Wextra -Werror and installs;
 # - orion_cluster_start / orion_cluster_stop: a private, throwaway cluster
 #   in a directory of its own, run by an unprivileged user, listening on a
@@ -56,6 +57,24 @@ orion_install_deps() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# orion_install_node: the node and npm commands, which the bcrypt
+# compatibility test (test/t/003_bcrypt_compat.pl) needs to install npm
+# bcryptjs. Nothing is done when both exist, whatever installed them (a
+# NodeSource nodejs bundles npm, and Debian's npm package conflicts with it);
+# otherwise Debian's nodejs and npm.
+orion_install_node() {
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        echo "node $(node --version) and npm $(npm --version) are present"
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        die "node or npm is missing (test/t/003_bcrypt_compat.pl needs both); install them (apt-get install nodejs npm) or run as root"
+    fi
+    orion_install_deps nodejs npm
+    command -v node >/dev/null && command -v npm >/dev/null \
+        || die "node or npm is still missing after installing the Debian packages nodejs and npm"
 }
 
 # orion_build_install: a warning-free build, installed into PostgreSQL.

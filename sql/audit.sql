@@ -46,6 +46,20 @@ SELECT old_data, new_data FROM orion_auth.audit_logs WHERE id = :'id';
 SELECT orion.audit('batch.imported', 'user', NULL, NULL, '[1, 2, 3]') AS id \gset
 SELECT new_data FROM orion_auth.audit_logs WHERE id = :'id';
 
+-- a role change is audited however it is made: here by the user service,
+-- through its view, with the actor from the request settings
+CREATE ROLE regress_profiles_app IN ROLE orion_user_service;
+SET ROLE regress_profiles_app;
+BEGIN;
+SET LOCAL orion.actor_id = :'linus';
+UPDATE orion_user.users SET role = 'admin' WHERE id = :'linus';
+UPDATE orion_user.users SET first_name = 'Linus' WHERE id = :'linus';
+COMMIT;
+RESET ROLE;
+DROP ROLE regress_profiles_app;
+SELECT user_id = :'linus' AS actor, action, resource_id = :'linus' AS about_linus, old_data, new_data
+  FROM orion_auth.audit_logs WHERE action = 'user.role_changed';
+
 -- refused
 SELECT orion.audit(NULL, 'user');
 SELECT orion.audit('user.viewed', NULL);

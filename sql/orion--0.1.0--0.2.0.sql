@@ -183,6 +183,23 @@ CREATE FUNCTION orion.audit(action text, resource text, resource_id text DEFAULT
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION orion.audit(text, text, text, jsonb, jsonb, uuid, text, text) IS 'Writes an audit entry; actor, IP and user agent default to the orion.* request settings';
 
+/*
+ * Role changes are audited however they are made (orion, a plain UPDATE, the
+ * user service's view). The trigger writes as the extension's owner because
+ * the user service may change a role but not write the audit log.
+ */
+CREATE FUNCTION orion.audit_role_change()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_audit_role_change'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.audit_role_change() IS 'Trigger: audits changes of orion_auth.users.role';
+
+CREATE TRIGGER audit_role_change
+    AFTER UPDATE OF role ON orion_auth.users
+    FOR EACH ROW WHEN (OLD.role IS DISTINCT FROM NEW.role)
+    EXECUTE FUNCTION orion.audit_role_change();
+
 -------------------------------------------------------------------------------
 -- Privileges
 -------------------------------------------------------------------------------
@@ -204,7 +221,8 @@ REVOKE ALL ON FUNCTION
     orion.revoke_all_sessions(uuid, text),
     orion.revoke_refresh_token(text, text),
     orion.audit(text, text, text, jsonb, jsonb, uuid, text, text),
-    orion.validate_session(text)
+    orion.validate_session(text),
+    orion.audit_role_change()
     FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION

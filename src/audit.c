@@ -9,6 +9,9 @@
  * orion.client_user_agent, which an application sets with SET LOCAL at the
  * start of a request's transaction.
  *
+ * A trigger records role changes however they are made: through orion, an
+ * UPDATE of orion_auth.users, or the user service's view.
+ *
  * orion's own entries never contain a password, a hash or a token. Entries
  * written through orion.audit() have such keys removed from the top level
  * of old_data and new_data, so that a careless caller cannot leak one into
@@ -23,6 +26,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -223,4 +227,62 @@ orion_audit(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	PG_RETURN_UUID_P(id);
+}
+
+/*
+ * Trigger orion.audit_role_change(), AFTER UPDATE OF role ON
+ * orion_auth.users FOR EACH ROW: one entry per changed role. It runs as the
+ * extension's owner, since the user service that may change a role through
+ * its view may not write the audit log itself.
+ */
+PG_FUNCTION_INFO_V1(orion_audit_role_change);
+Datum
+orion_audit_role_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	int			role_col;
+	int			id_col;
+	char	   *old_role;
+	char	   *new_role;
+	const char *keys[] = {"role"};
+	const char *old_value[1];
+	const char *new_value[1];
+	OrionAuditEntry entry = {0};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orion.audit_role_change() must be fired AFTER UPDATE FOR EACH ROW")));
+
+	tupdesc = trigdata->tg_relation->rd_att;
+	role_col = SPI_fnumber(tupdesc, "role");
+	id_col = SPI_fnumber(tupdesc, "id");
+	if (role_col <= 0 || id_col <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orion.audit_role_change() needs columns \"id\" and \"role\"")));
+
+	old_role = SPI_getvalue(trigdata->tg_trigtuple, tupdesc, role_col);
+	new_role = SPI_getvalue(trigdata->tg_newtuple, tupdesc, role_col);
+	if (old_role != NULL && new_role != NULL && strcmp(old_role, new_role) == 0)
+		return PointerGetDatum(NULL);
+
+	old_value[0] = old_role ? OrionJsonString(old_role) : NULL;
+	new_value[0] = new_role ? OrionJsonString(new_role) : NULL;
+	entry.action = "user.role_changed";
+	entry.resource = "user";
+	entry.resource_id = SPI_getvalue(trigdata->tg_newtuple, tupdesc, id_col);
+	entry.old_data = OrionJsonObject(1, keys, old_value);
+	entry.new_data = OrionJsonObject(1, keys, new_value);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	OrionAuditWrite(&entry);
+	SPI_finish();
+
+	return PointerGetDatum(NULL);
 }

@@ -111,5 +111,74 @@ SET orion.acess_token_ttl = '15min';
 \set ON_ERROR_STOP on
 
 DROP ROLE demo_profiles_app;
+DELETE FROM orion_auth.users;
+
 \echo
-\echo 'That is orion 0.1.0: the foundation. See README.md for what comes next.'
+\echo '10. Passwords. New hashes are Argon2id (libargon2, OWASP''s minimum cost):'
+SELECT orion.hash_password('correct horse battery staple') AS "orion.hash_password(...)";
+\echo '    Hashes the original Node service stored (npm bcrypt, $2b$12$...) verify too;'
+\echo '    pgcrypto''s crypt() alone silently computes a DES hash for $2b$:'
+SELECT overlay(crypt('hunter2hunter2', gen_salt('bf', 10)) placing '$2b$' from 1 for 4) AS legacy \gset
+SELECT :'legacy' AS "a $2b$ hash",
+       orion.verify_password('hunter2hunter2', :'legacy') AS "orion verifies it",
+       crypt('hunter2hunter2', :'legacy') = :'legacy' AS "pgcrypto alone";
+
+\echo
+\echo '11. An application signs users up and in as a member of orion_auth_service:'
+CREATE ROLE demo_auth_app LOGIN IN ROLE orion_auth_service;
+SET ROLE demo_auth_app;
+\echo '    SELECT orion.register_user(''grace@example.com'', ''correct horse battery staple'', ''Grace'', ''Hopper'');'
+SELECT orion.register_user('grace@example.com', 'correct horse battery staple', 'Grace', 'Hopper') AS grace \gset
+\echo '    SELECT * FROM orion.login(''Grace@Example.com'', ''correct horse battery staple'', ''203.0.113.7'', ''demo'');'
+SELECT * FROM orion.login('Grace@Example.com', 'correct horse battery staple', '203.0.113.7', 'demo') \gset
+\x on
+SELECT :'user_id' AS user_id, :'session_id' AS session_id,
+       :'access_token' AS access_token, :'access_expires_at' AS access_expires_at,
+       :'refresh_token' AS refresh_token, :'refresh_expires_at' AS refresh_expires_at;
+\x off
+\echo '    The tables hold only SHA-256 digests of those tokens:'
+SELECT token AS "orion_auth.sessions.token" FROM orion_auth.sessions;
+
+\echo
+\echo '12. A wrong password, an unknown email: no row, no error, and the same time spent.'
+SELECT count(*) AS "rows, wrong password" FROM orion.login('grace@example.com', 'wrong horse');
+SELECT count(*) AS "rows, unknown email" FROM orion.login('nobody@example.com', 'wrong horse');
+SELECT failed_login_count FROM orion_auth.users;
+
+\echo
+\echo '13. Every service validates access tokens (read-only; also on a hot standby):'
+SELECT * FROM orion.validate_session(:'access_token');
+
+\echo
+\echo '14. Refresh rotates the refresh token, in the same session:'
+SELECT session_id = :'session_id' AS same_session, access_token AS new_access_token,
+       refresh_token AS new_refresh_token
+  FROM orion.refresh_session(:'refresh_token') \gset
+SELECT :'same_session' AS same_session, :'new_access_token' AS new_access_token;
+\echo '    Presenting the old refresh token again after orion.refresh_reuse_interval'
+\echo '    means it was copied: the whole session is revoked.'
+RESET ROLE;
+SET orion.refresh_reuse_interval = 0;
+SET ROLE demo_auth_app;
+SELECT count(*) AS "rows, reused refresh token" FROM orion.refresh_session(:'refresh_token');
+SELECT count(*) AS "rows, validate new access token" FROM orion.validate_session(:'new_access_token');
+RESET ROLE;
+RESET orion.refresh_reuse_interval;
+
+\echo
+\echo '15. Logout ends a session and all its tokens:'
+SET ROLE demo_auth_app;
+SELECT access_token, refresh_token FROM orion.login('grace@example.com', 'correct horse battery staple') \gset
+SELECT orion.logout(:'access_token') AS logged_out;
+SELECT count(*) AS "rows, validate after logout" FROM orion.validate_session(:'access_token');
+SELECT count(*) AS "rows, refresh after logout" FROM orion.refresh_session(:'refresh_token');
+RESET ROLE;
+
+\echo
+\echo '16. All of it is in the audit log (the auth service may append, not read):'
+SELECT action, resource, new_data, ip_address, user_agent
+  FROM orion_auth.audit_logs ORDER BY created_at, action;
+DROP ROLE demo_auth_app;
+
+\echo
+\echo 'That is orion 0.2.0: the foundation and Auth. See README.md for every function and setting.'

@@ -40,11 +40,18 @@ if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
     rm -f "$root/etc/apt/sources.list"
 fi
+# This machine reaches the package registries through its own CA bundle
+# (NODE_EXTRA_CA_CERTS, npm's cafile); CI runs with the same environment.
+extra_env=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+    cp "$NODE_EXTRA_CA_CERTS" "$root/etc/orion-host-ca.crt"
+    extra_env=(NODE_EXTRA_CA_CERTS=/etc/orion-host-ca.crt npm_config_cafile=/etc/orion-host-ca.crt)
+fi
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"
 git clone -q "$src" "$root/root/orion"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 
-chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${extra_env[@]}" \
     /bin/bash -c "cd /root/orion && apt-get update -qq && apt-get install -y -qq make >/dev/null && make $target"

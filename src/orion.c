@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
+#include "flag.h"
 #include "guc.h"
 #include "orion.h"
 
@@ -41,6 +42,7 @@ _PG_init(void)
 		return;
 
 	OrionGucInit();
+	FlagCacheInit();
 }
 
 /*

@@ -1,0 +1,424 @@
+/*-------------------------------------------------------------------------
+ *
+ * flag.c
+ *	  The SQL functions of feature flags: flag_enabled, flag_variant,
+ *	  evaluate_flag, evaluate_all_flags, validate_rollout,
+ *	  validate_segment_constraints.
+ *
+ * They build the evaluation context from their arguments and hand the
+ * cached flag to flag_eval.c. flag_enabled is the hot path: a cache lookup
+ * and an evaluation, no SPI and no allocation for a plain on/off answer
+ * with an empty context. An unknown flag is off, never an error.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/flag.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+
+#include "flag.h"
+#include "murmur3.h"
+#include "orion.h"
+#include "query.h"
+
+/* the longest flag key that can exist (varchar(100) in UTF-8) */
+#define FLAG_KEY_MAX_BYTES 400
+
+static OrionQuery user_attributes = {
+	"SELECT email::text, role::text, coalesce(email_verified, false)"
+	" FROM orion_auth.users WHERE id = $1",
+	1, {UUIDOID}, NULL
+};
+
+/* The uuid in its text form into out[37], without allocating. */
+static void
+UuidText(const pg_uuid_t *uuid, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	int			i;
+	char	   *p = out;
+
+	for (i = 0; i < UUID_LEN; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[uuid->data[i] >> 4];
+		*p++ = hex[uuid->data[i] & 0x0F];
+	}
+	*p = '\0';
+}
+
+/*
+ * Whether a jsonb datum is the empty object, read from its raw bytes so the
+ * common '{}' needs no detoasting copy.
+ */
+static bool
+IsEmptyObject(Datum d)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	uint32		header;
+
+	if (VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw) ||
+		VARSIZE_ANY_EXHDR(raw) != sizeof(uint32))
+		return false;
+	memcpy(&header, VARDATA_ANY(raw), sizeof(uint32));
+	return (header & JB_FOBJECT) != 0 && (header & JB_CMASK) == 0;
+}
+
+/*
+ * The context from the user_id and context arguments (argno and argno + 1).
+ * The context must be a JSON object; its "properties", if any, an object.
+ */
+static void
+BuildContext(FunctionCallInfo fcinfo, int argno, FlagContext *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
+		UuidText(PG_GETARG_UUID_P(argno), ctx->user_id);
+
+	if (PG_NARGS() > argno + 1 && !PG_ARGISNULL(argno + 1) &&
+		!IsEmptyObject(PG_GETARG_DATUM(argno + 1)))
+	{
+		Jsonb	   *context = PG_GETARG_JSONB_P(argno + 1);
+		JsonbValue *properties;
+
+		if (!JB_ROOT_IS_OBJECT(context) || JB_ROOT_IS_SCALAR(context))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("context must be a JSON object"),
+					 errdetail("An Unleash context: {\"userId\": ..., \"sessionId\": ..., "
+							   "\"properties\": {...}}.")));
+		ctx->json = &context->root;
+		properties = getKeyJsonValueFromContainer(ctx->json, "properties",
+												  strlen("properties"), NULL);
+		if (properties != NULL && properties->type != jbvNull)
+		{
+			if (properties->type != jbvBinary || !JsonContainerIsObject(properties->val.binary.data))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("context.properties must be a JSON object")));
+			ctx->properties = properties->val.binary.data;
+		}
+	}
+}
+
+void
+FlagLoadUserAttributes(FlagContext *ctx)
+{
+	Datum		values[1];
+	bool		isnull;
+	pg_uuid_t	uuid;
+
+	ctx->user_loaded = true;
+	memcpy(&uuid, DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(ctx->user_id))),
+		   sizeof(uuid));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = UUIDPGetDatum(&uuid);
+	if (OrionQueryRun(&user_attributes, values, NULL, true, 1) == 1)
+	{
+		Datum		d;
+
+		ctx->user_found = true;
+		d = OrionQueryGet(0, 1, &isnull);
+		ctx->user_email = isnull ? NULL : SPI_palloc(VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
+		if (ctx->user_email)
+			text_to_cstring_buffer(DatumGetTextPP(d), ctx->user_email,
+								   VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
+		d = OrionQueryGet(0, 2, &isnull);
+		ctx->user_role = isnull ? NULL : SPI_palloc(VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
+		if (ctx->user_role)
+			text_to_cstring_buffer(DatumGetTextPP(d), ctx->user_role,
+								   VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
+		ctx->user_email_verified = DatumGetBool(OrionQueryGet(0, 3, &isnull));
+	}
+	SPI_finish();
+}
+
+/* The flag_key argument into buf; false when no flag can have that key. */
+static bool
+FlagKeyArg(FunctionCallInfo fcinfo, char *buf)
+{
+	text	   *key;
+	size_t		len;
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "flag_key");
+	key = PG_GETARG_TEXT_PP(0);
+	len = VARSIZE_ANY_EXHDR(key);
+	if (len > FLAG_KEY_MAX_BYTES)
+		return false;
+	memcpy(buf, VARDATA_ANY(key), len);
+	buf[len] = '\0';
+	return true;
+}
+
+/* Unleash's variant object: name, enabled, feature_enabled, payload. */
+static Jsonb *
+VariantJson(const FlagResult *r)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"name\": ");
+	escape_json(&buf, r->variant ? r->variant->name : "disabled");
+	appendStringInfo(&buf, ", \"enabled\": %s, \"feature_enabled\": %s",
+					 r->variant ? "true" : "false", r->enabled ? "true" : "false");
+	if (r->variant && r->variant->payload)
+	{
+		appendStringInfoString(&buf, ", \"payload\": ");
+		appendStringInfoString(&buf, JsonbToCString(NULL, &r->variant->payload->root,
+													VARSIZE(r->variant->payload)));
+	}
+	appendStringInfoChar(&buf, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+static const char *
+ReasonName(FlagReason reason)
+{
+	switch (reason)
+	{
+		case FLAG_REASON_DISABLED:
+			return "DISABLED";
+		case FLAG_REASON_TARGETING_MATCH:
+			return "TARGETING_MATCH";
+		case FLAG_REASON_SPLIT:
+			return "SPLIT";
+		case FLAG_REASON_DEFAULT:
+			return "DEFAULT";
+		case FLAG_REASON_ERROR:
+			break;
+	}
+	return "ERROR";
+}
+
+/*
+ * orion.flag_enabled(flag_key text, user_id uuid, context jsonb) returns boolean
+ */
+PG_FUNCTION_INFO_V1(orion_flag_enabled);
+Datum
+orion_flag_enabled(PG_FUNCTION_ARGS)
+{
+	char		key[FLAG_KEY_MAX_BYTES + 1];
+	FlagContext ctx;
+	FlagResult	result;
+	Flag	   *flag;
+
+	if (!FlagKeyArg(fcinfo, key) || (flag = FlagCacheLookup(key)) == NULL)
+		PG_RETURN_BOOL(false);
+	BuildContext(fcinfo, 1, &ctx);
+	FlagEvaluate(flag, &ctx, false, &result);
+	PG_RETURN_BOOL(result.enabled);
+}
+
+/*
+ * orion.flag_variant(flag_key text, user_id uuid, context jsonb) returns jsonb
+ */
+PG_FUNCTION_INFO_V1(orion_flag_variant);
+Datum
+orion_flag_variant(PG_FUNCTION_ARGS)
+{
+	char		key[FLAG_KEY_MAX_BYTES + 1];
+	FlagContext ctx;
+	FlagResult	result;
+	Flag	   *flag;
+
+	memset(&result, 0, sizeof(result));
+	if (FlagKeyArg(fcinfo, key) && (flag = FlagCacheLookup(key)) != NULL)
+	{
+		BuildContext(fcinfo, 1, &ctx);
+		FlagEvaluate(flag, &ctx, true, &result);
+	}
+	PG_RETURN_JSONB_P(VariantJson(&result));
+}
+
+/*
+ * orion.evaluate_flag(flag_key text, user_id uuid, context jsonb) returns jsonb
+ *
+ * {"key", "enabled", "variant", "config", "reason"} and, with reason ERROR,
+ * "errorCode" (FLAG_NOT_FOUND, PARSE_ERROR), in OpenFeature's terms.
+ */
+PG_FUNCTION_INFO_V1(orion_evaluate_flag);
+Datum
+orion_evaluate_flag(PG_FUNCTION_ARGS)
+{
+	char		key[FLAG_KEY_MAX_BYTES + 1];
+	FlagContext ctx;
+	FlagResult	result;
+	Flag	   *flag = NULL;
+	StringInfoData buf;
+	bool		known = FlagKeyArg(fcinfo, key);
+
+	memset(&result, 0, sizeof(result));
+	if (known && (flag = FlagCacheLookup(key)) != NULL)
+	{
+		BuildContext(fcinfo, 1, &ctx);
+		FlagEvaluate(flag, &ctx, true, &result);
+	}
+	else
+	{
+		result.reason = FLAG_REASON_ERROR;
+		result.error_code = "FLAG_NOT_FOUND";
+	}
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"key\": ");
+	escape_json(&buf, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	appendStringInfo(&buf, ", \"enabled\": %s, \"variant\": %s, \"config\": %s, \"reason\": \"%s\"",
+					 result.enabled ? "true" : "false",
+					 JsonbToCString(NULL, &VariantJson(&result)->root, 64),
+					 (flag && flag->config) ? JsonbToCString(NULL, &flag->config->root,
+															 VARSIZE(flag->config)) : "null",
+					 ReasonName(result.reason));
+	if (result.error_code)
+		appendStringInfo(&buf, ", \"errorCode\": \"%s\"", result.error_code);
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_JSONB_P(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data))));
+}
+
+/*
+ * orion.evaluate_all_flags(user_id uuid, context jsonb)
+ *	 returns table (flag_key text, enabled boolean, variant jsonb, config jsonb)
+ *
+ * Every flag for one user, to bootstrap a client in one round trip.
+ */
+PG_FUNCTION_INFO_V1(orion_evaluate_all_flags);
+Datum
+orion_evaluate_all_flags(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	FlagContext ctx;
+	Flag	  **flags;
+	int			n;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	BuildContext(fcinfo, 0, &ctx);
+	flags = FlagCacheAll(&n);
+	for (i = 0; i < n; i++)
+	{
+		FlagResult	result;
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		FlagEvaluate(flags[i], &ctx, true, &result);
+		values[0] = CStringGetTextDatum(flags[i]->key);
+		values[1] = BoolGetDatum(result.enabled);
+		values[2] = JsonbPGetDatum(VariantJson(&result));
+		if (flags[i]->config)
+			values[3] = JsonbPGetDatum(flags[i]->config);
+		else
+			nulls[3] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * orion.validate_rollout(rollout jsonb) returns boolean
+ *
+ * True, or an ERROR naming the JSON path and the problem. The CHECK of
+ * feature_flags.rollout calls it.
+ */
+PG_FUNCTION_INFO_V1(orion_validate_rollout);
+Datum
+orion_validate_rollout(PG_FUNCTION_ARGS)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "orion validate rollout",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+	Flag		flag;
+	char	   *problem;
+
+	memset(&flag, 0, sizeof(flag));
+	problem = FlagParseRollout(PG_GETARG_JSONB_P(0), "", &flag);
+	MemoryContextSwitchTo(old);
+	if (problem)
+	{
+		char	   *message = pstrdup(problem);
+
+		MemoryContextDelete(scratch);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid rollout: %s", message),
+				 errhint("See \"Feature flags\" in orion's README for the two forms a rollout takes.")));
+	}
+	MemoryContextDelete(scratch);
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * orion.validate_segment_constraints(constraints jsonb) returns boolean
+ */
+PG_FUNCTION_INFO_V1(orion_validate_segment_constraints);
+Datum
+orion_validate_segment_constraints(PG_FUNCTION_ARGS)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "orion validate segment",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+	FlagSegment segment;
+	char	   *problem;
+
+	memset(&segment, 0, sizeof(segment));
+	problem = FlagParseSegment(PG_GETARG_JSONB_P(0), &segment);
+	MemoryContextSwitchTo(old);
+	if (problem)
+	{
+		char	   *message = pstrdup(problem);
+
+		MemoryContextDelete(scratch);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid segment: %s", message)));
+	}
+	MemoryContextDelete(scratch);
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * orion.flag_bucket(group_id text, id text, normalizer integer, seed bigint)
+ *	 returns integer
+ *
+ * Unleash's normalized value: murmur3("group_id:id", seed) % normalizer + 1,
+ * over UTF-8 bytes. With the defaults (100, seed 0) it is the bucket a
+ * percentage rollout compares; variants use seed 86028157 and the total of
+ * their weights.
+ */
+PG_FUNCTION_INFO_V1(orion_flag_bucket);
+Datum
+orion_flag_bucket(PG_FUNCTION_ARGS)
+{
+	text	   *group_id = PG_GETARG_TEXT_PP(0);
+	text	   *id = PG_GETARG_TEXT_PP(1);
+	int32		normalizer = PG_GETARG_INT32(2);
+	int64		seed = PG_GETARG_INT64(3);
+	StringInfoData key;
+
+	if (normalizer < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("normalizer must be at least 1")));
+	if (seed < 0 || seed > PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("seed must be from 0 to 4294967295")));
+	initStringInfo(&key);
+	appendBinaryStringInfo(&key, VARDATA_ANY(group_id), VARSIZE_ANY_EXHDR(group_id));
+	appendStringInfoChar(&key, ':');
+	appendBinaryStringInfo(&key, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id));
+	PG_RETURN_INT32((int32) (OrionMurmur3(key.data, key.len, (uint32) seed) % (uint32) normalizer) + 1);
+}

@@ -1,0 +1,272 @@
+/*-------------------------------------------------------------------------
+ *
+ * flag_cache.c
+ *	  The backend-local cache of parsed feature flags and segments.
+ *
+ * The first evaluation in a backend reads orion_feature_flags.feature_flags
+ * and segments once, parses every rollout, and keeps the result in a memory
+ * context of its own; later evaluations touch no table and parse no JSON.
+ *
+ * Invalidation: statement-level triggers on both tables send a relcache
+ * invalidation for the table (orion.flag_cache_invalidate()), which every
+ * backend receives when the changing transaction commits, and the changing
+ * backend at its next command. The relcache callback registered here marks
+ * the cache stale; the next lookup reloads. An aborted change invalidates
+ * the changing backend's cache too, so nobody keeps an uncommitted flag.
+ *
+ * A cache filled inside a REPEATABLE READ or SERIALIZABLE transaction was
+ * read with that transaction's snapshot, which may predate changes already
+ * committed; it is dropped when the transaction ends.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/flag_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "flag.h"
+#include "orion.h"
+#include "query.h"
+
+/* feature_flags.key is varchar(100): at most 400 bytes of UTF-8 */
+#define FLAG_KEY_MAX_BYTES 400
+
+typedef struct FlagEntry
+{
+	char		key[FLAG_KEY_MAX_BYTES + 1];
+	Flag	   *flag;
+} FlagEntry;
+
+typedef struct SegmentEntry
+{
+	int			id;
+	FlagSegment *segment;
+} SegmentEntry;
+
+static MemoryContext cache_context = NULL;
+static HTAB *flags_by_key = NULL;
+static HTAB *segments_by_id = NULL;
+static Flag **flags_in_order = NULL;
+static int	nflags = 0;
+
+/* bumped by every invalidation that concerns the cache */
+static uint64 invalidations = 0;
+/* the value of invalidations the cache was filled at; valid while equal */
+static uint64 filled_at = UINT64_MAX;
+/* filled under a transaction snapshot: drop it when that transaction ends */
+static bool transient = false;
+
+static Oid	flags_relid = InvalidOid;
+static Oid	segments_relid = InvalidOid;
+
+static OrionQuery load_flags = {
+	"SELECT key::text, coalesce(enabled, false), rollout, config"
+	" FROM orion_feature_flags.feature_flags ORDER BY key",
+	0, {InvalidOid}, NULL
+};
+
+static OrionQuery load_segments = {
+	"SELECT id, constraints FROM orion_feature_flags.segments",
+	0, {InvalidOid}, NULL
+};
+
+static void
+RelcacheCallback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == flags_relid || relid == segments_relid)
+		invalidations++;
+}
+
+static void
+DropTransientCache(XactEvent event, void *arg)
+{
+	if (transient && (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+					  event == XACT_EVENT_PARALLEL_COMMIT ||
+					  event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE))
+	{
+		invalidations++;
+		transient = false;
+	}
+}
+
+void
+FlagCacheInit(void)
+{
+	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum) 0);
+	RegisterXactCallback(DropTransientCache, NULL);
+}
+
+static Oid
+TableOid(const char *name)
+{
+	return get_relname_relid(name, get_namespace_oid("orion_feature_flags", false));
+}
+
+/* Read both tables and parse every rollout into a fresh cache. */
+static void
+Fill(void)
+{
+	uint64		started_at = invalidations;
+	MemoryContext old;
+	HASHCTL		ctl;
+	uint64		i;
+	uint64		n;
+	bool		isnull;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(CacheMemoryContext, "orion flag cache",
+											  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache_context);
+	filled_at = UINT64_MAX;
+	flags_by_key = NULL;
+	segments_by_id = NULL;
+	flags_in_order = NULL;
+	nflags = 0;
+
+	flags_relid = TableOid("feature_flags");
+	segments_relid = TableOid("segments");
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = FLAG_KEY_MAX_BYTES + 1;
+	ctl.entrysize = sizeof(FlagEntry);
+	ctl.hcxt = cache_context;
+	flags_by_key = hash_create("orion flags", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int);
+	ctl.entrysize = sizeof(SegmentEntry);
+	ctl.hcxt = cache_context;
+	segments_by_id = hash_create("orion segments", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	n = OrionQueryRun(&load_flags, NULL, NULL, true, 0);
+	old = MemoryContextSwitchTo(cache_context);
+	flags_in_order = palloc0(sizeof(Flag *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		Flag	   *flag = palloc0(sizeof(Flag));
+		Datum		rollout;
+		Datum		config;
+		FlagEntry  *entry;
+		bool		found;
+
+		flag->key = TextDatumGetCString(OrionQueryGet(i, 1, &isnull));
+		flag->enabled = DatumGetBool(OrionQueryGet(i, 2, &isnull));
+		rollout = OrionQueryGet(i, 3, &isnull);
+		/* no rollout: the original platform's "on for everyone when enabled" */
+		flag->has_strategies = true;
+		if (!isnull)
+		{
+			/* a stored rollout passed the CHECK; one that still fails is reported per call */
+			if (FlagParseRollout(DatumGetJsonbPCopy(rollout), flag->key, flag) != NULL)
+				flag->broken = true;
+		}
+		config = OrionQueryGet(i, 4, &isnull);
+		if (!isnull)
+			flag->config = DatumGetJsonbPCopy(config);
+
+		if (strlen(flag->key) > FLAG_KEY_MAX_BYTES)
+			continue;
+		entry = hash_search(flags_by_key, flag->key, HASH_ENTER, &found);
+		entry->flag = flag;
+		flags_in_order[nflags++] = flag;
+	}
+	MemoryContextSwitchTo(old);
+
+	n = OrionQueryRun(&load_segments, NULL, NULL, true, 0);
+	old = MemoryContextSwitchTo(cache_context);
+	for (i = 0; i < n; i++)
+	{
+		FlagSegment *segment = palloc0(sizeof(FlagSegment));
+		Datum		constraints;
+		SegmentEntry *entry;
+		bool		found;
+
+		segment->id = DatumGetInt32(OrionQueryGet(i, 1, &isnull));
+		constraints = OrionQueryGet(i, 2, &isnull);
+		/* a segment that cannot be read matches nobody */
+		if (isnull ||
+			FlagParseSegment(DatumGetJsonbPCopy(constraints), segment) != NULL)
+			continue;
+		entry = hash_search(segments_by_id, &segment->id, HASH_ENTER, &found);
+		entry->segment = segment;
+	}
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+
+	transient = IsolationUsesXactSnapshot();
+	/* valid unless an invalidation arrived while reading */
+	filled_at = started_at;
+}
+
+static void
+EnsureFilled(void)
+{
+	if (filled_at != invalidations)
+		Fill();
+}
+
+Flag *
+FlagCacheLookup(const char *key)
+{
+	FlagEntry  *entry;
+
+	EnsureFilled();
+	if (strlen(key) > FLAG_KEY_MAX_BYTES)
+		return NULL;
+	entry = hash_search(flags_by_key, key, HASH_FIND, NULL);
+	return entry ? entry->flag : NULL;
+}
+
+FlagSegment *
+FlagCacheSegment(int id)
+{
+	SegmentEntry *entry;
+
+	EnsureFilled();
+	entry = hash_search(segments_by_id, &id, HASH_FIND, NULL);
+	return entry ? entry->segment : NULL;
+}
+
+Flag **
+FlagCacheAll(int *count)
+{
+	EnsureFilled();
+	*count = nflags;
+	return flags_in_order;
+}
+
+/*
+ * Trigger orion.flag_cache_invalidate(), FOR EACH STATEMENT on
+ * feature_flags and segments: tell every backend that the table changed.
+ */
+PG_FUNCTION_INFO_V1(orion_flag_cache_invalidate);
+Datum
+orion_flag_cache_invalidate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orion.flag_cache_invalidate() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

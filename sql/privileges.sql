@@ -102,7 +102,7 @@ RESET ROLE;
 
 -- orion_admin: every service's tables and the audit log
 SET ROLE orion_admin;
-SELECT action FROM orion_auth.audit_logs;
+SELECT action FROM orion_auth.audit_logs ORDER BY action;
 SELECT (SELECT count(*) FROM orion_notifications.notifications) AS notifications,
        (SELECT count(*) FROM orion_feature_flags.feature_flags) AS flags,
        (SELECT count(*) FROM orion_ab_testing.ab_tests) AS tests,
@@ -110,8 +110,8 @@ SELECT (SELECT count(*) FROM orion_notifications.notifications) AS notifications
 RESET ROLE;
 
 DELETE FROM orion_auth.users;
-DELETE FROM orion_auth.audit_logs;
 DELETE FROM orion_notifications.notifications;
 DELETE FROM orion_feature_flags.feature_flags;
 DELETE FROM orion_ab_testing.ab_tests;
+DELETE FROM orion_auth.audit_logs;
 DROP ROLE orion_regress_app, orion_regress_profiles;

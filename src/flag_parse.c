@@ -269,7 +269,9 @@ Percentage(JsonbContainer *params, const char *key, const char *path, double *ou
 
 	if (v == NULL)
 		return Problem(Child(path, key), "is required");
+	/* Number("") is 0 to JavaScript; an empty percentage is a mistake here */
 	if ((problem = ScalarText(v, Child(path, key), &text)) != NULL ||
+		v->type == jbvBool || strspn(text, " \t\n\r") == strlen(text) ||
 		!FlagJsNumber(text, out) || isnan(*out) || *out < 0 || *out > 100)
 		return Problem(Child(path, key), "must be a number from 0 to 100");
 	return NULL;
@@ -848,7 +850,7 @@ FlagParseRollout(Jsonb *rollout, const char *flag_key, Flag *flag)
 		"strategies", "variants", "dependencies",
 		/* the rest of an Unleash toggle, ignored */
 		"name", "enabled", "description", "type", "project", "stale",
-		"impressionData", "createdAt", "lastSeenAt", NULL
+		"impressionData", "createdAt", "lastSeenAt", "segments", NULL
 	};
 	JsonbContainer *obj;
 	JsonbContainer *strategies;

@@ -121,10 +121,12 @@ FlagLoadUserAttributes(FlagContext *ctx)
 	Datum		values[1];
 	bool		isnull;
 	pg_uuid_t	uuid;
+	int			nest_level;
 
 	ctx->user_loaded = true;
 	memcpy(&uuid, DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(ctx->user_id))),
 		   sizeof(uuid));
+	nest_level = OrionPinSearchPath();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = UUIDPGetDatum(&uuid);
@@ -146,6 +148,38 @@ FlagLoadUserAttributes(FlagContext *ctx)
 		ctx->user_email_verified = DatumGetBool(OrionQueryGet(0, 3, &isnull));
 	}
 	SPI_finish();
+	OrionUnpinSearchPath(nest_level);
+}
+
+/*
+ * The flag a call names, remembered in fn_extra: a query that evaluates one
+ * flag over many rows looks it up once per cache filling, not per row.
+ */
+typedef struct FlagMemo
+{
+	uint64		generation;
+	Flag	   *flag;
+	int			keylen;
+	char		key[FLAG_KEY_MAX_BYTES];
+} FlagMemo;
+
+static Flag *
+LookupFlag(FunctionCallInfo fcinfo, const char *key, int keylen)
+{
+	FlagMemo   *memo = (FlagMemo *) fcinfo->flinfo->fn_extra;
+	uint64		generation = FlagCacheGeneration();
+
+	if (memo != NULL && memo->generation == generation && memo->keylen == keylen &&
+		memcmp(memo->key, key, keylen) == 0)
+		return memo->flag;
+	if (memo == NULL)
+		memo = fcinfo->flinfo->fn_extra =
+			MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(FlagMemo));
+	memo->generation = generation;
+	memo->keylen = keylen;
+	memcpy(memo->key, key, keylen);
+	memo->flag = FlagCacheLookup(key);
+	return memo->flag;
 }
 
 /* The flag_key argument into buf; false when no flag can have that key. */
@@ -217,7 +251,7 @@ orion_flag_enabled(PG_FUNCTION_ARGS)
 	FlagResult	result;
 	Flag	   *flag;
 
-	if (!FlagKeyArg(fcinfo, key) || (flag = FlagCacheLookup(key)) == NULL)
+	if (!FlagKeyArg(fcinfo, key) || (flag = LookupFlag(fcinfo, key, strlen(key))) == NULL)
 		PG_RETURN_BOOL(false);
 	BuildContext(fcinfo, 1, &ctx);
 	FlagEvaluate(flag, &ctx, false, &result);

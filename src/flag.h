@@ -116,6 +116,13 @@ typedef enum FlagStrategyKind
 	FLAG_STRATEGY_APPLICATION_HOSTNAME
 } FlagStrategyKind;
 
+typedef enum FlagStickinessKind
+{
+	FLAG_STICKINESS_DEFAULT,	/* userId, then sessionId, then random */
+	FLAG_STICKINESS_RANDOM,
+	FLAG_STICKINESS_FIELD		/* a context field named by stickiness */
+} FlagStickinessKind;
+
 typedef struct FlagStrategy
 {
 	FlagStrategyKind kind;
@@ -124,6 +131,7 @@ typedef struct FlagStrategy
 	double		percentage;		/* rollout / percentage; NaN: not a number */
 	char	   *group_id;		/* parameters.groupId, or NULL */
 	char	   *stickiness;		/* parameters.stickiness, or NULL */
+	FlagStickinessKind stickiness_kind;	/* what stickiness means, decided once */
 	int			nlist;
 	char	  **list;			/* userIds, IPs or hostNames, split */
 	int			nconstraints;
@@ -214,6 +222,8 @@ extern Flag *FlagCacheLookup(const char *key);
 extern FlagSegment *FlagCacheSegment(int id);
 /* Every cached flag, for evaluate_all_flags; sets *count. */
 extern Flag **FlagCacheAll(int *count);
+/* Which filling of the cache is current (filling it if stale). */
+extern uint64 FlagCacheGeneration(void);
 extern void FlagCacheInit(void);
 
 /* Evaluate a flag in a context (flag_eval.c). */

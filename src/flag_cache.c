@@ -127,6 +127,7 @@ Fill(void)
 	uint64		i;
 	uint64		n;
 	bool		isnull;
+	int			nest_level;
 
 	if (cache_context == NULL)
 		cache_context = AllocSetContextCreate(CacheMemoryContext, "orion flag cache",
@@ -153,6 +154,7 @@ Fill(void)
 	ctl.hcxt = cache_context;
 	segments_by_id = hash_create("orion segments", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
+	nest_level = OrionPinSearchPath();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -210,6 +212,7 @@ Fill(void)
 	}
 	MemoryContextSwitchTo(old);
 	SPI_finish();
+	OrionUnpinSearchPath(nest_level);
 
 	transient = IsolationUsesXactSnapshot();
 	/* valid unless an invalidation arrived while reading */
@@ -243,6 +246,13 @@ FlagCacheSegment(int id)
 	EnsureFilled();
 	entry = hash_search(segments_by_id, &id, HASH_FIND, NULL);
 	return entry ? entry->segment : NULL;
+}
+
+uint64
+FlagCacheGeneration(void)
+{
+	EnsureFilled();
+	return filled_at;
 }
 
 Flag **

@@ -84,11 +84,17 @@ JsonMember(JsonbContainer *object, const char *key)
 static const char *
 TopLevel(FlagContext *ctx, const char *key)
 {
-	const char *v = JsonScalarText(JsonMember(ctx->json, key));
+	if (ctx->json != NULL)
+	{
+		const char *v = JsonScalarText(JsonMember(ctx->json, key));
 
-	if (v == NULL && ctx->user_id[0] != '\0' && strcmp(key, "userId") == 0)
+		if (v != NULL)
+			return v;
+	}
+	/* the first character spares a strcmp on the hot path */
+	if (ctx->user_id[0] != '\0' && key[0] == 'u' && strcmp(key, "userId") == 0)
 		return ctx->user_id;
-	return v;
+	return NULL;
 }
 
 /*
@@ -100,9 +106,9 @@ Resolve(FlagContext *ctx, const char *field)
 {
 	const char *v = TopLevel(ctx, field);
 
-	if (v == NULL)
+	if (v == NULL && ctx->properties != NULL)
 		v = JsonScalarText(JsonMember(ctx->properties, field));
-	if (v == NULL && ctx->user_id[0] != '\0' &&
+	if (v == NULL && ctx->user_id[0] != '\0' && (field[0] == 'e' || field[0] == 'r') &&
 		(strcmp(field, "email") == 0 || strcmp(field, "role") == 0 ||
 		 strcmp(field, "emailVerified") == 0))
 	{
@@ -408,22 +414,25 @@ StrategyRule(Flag *flag, FlagStrategy *s, FlagContext *ctx)
 
 		case FLAG_STRATEGY_FLEXIBLE_ROLLOUT:
 			{
-				const char *stickiness = Truthy(s->stickiness) ? s->stickiness : "default";
 				/* Unleash's Node client groups by "" when groupId is missing */
 				const char *group = Truthy(s->group_id) ? s->group_id : "";
 
-				if (strcmp(stickiness, "default") == 0)
+				switch (s->stickiness_kind)
 				{
-					id = TopLevel(ctx, "userId");
-					if (!Truthy(id))
-						id = TopLevel(ctx, "sessionId");
-					if (!Truthy(id))
+					case FLAG_STICKINESS_DEFAULT:
+						id = TopLevel(ctx, "userId");
+						if (!Truthy(id))
+							id = TopLevel(ctx, "sessionId");
+						if (!Truthy(id))
+							id = RandomId(10001);
+						break;
+					case FLAG_STICKINESS_RANDOM:
 						id = RandomId(10001);
+						break;
+					default:
+						id = Resolve(ctx, s->stickiness);
+						break;
 				}
-				else if (strcmp(stickiness, "random") == 0)
-					id = RandomId(10001);
-				else
-					id = Resolve(ctx, stickiness);
 				if (!Truthy(id))
 					return false;
 				return s->percentage > 0 && Normalized(group, id, 100, 0) <= s->percentage;

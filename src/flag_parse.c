@@ -598,6 +598,17 @@ StrategyKindByName(const char *name)
 	return FLAG_STRATEGY_UNKNOWN;
 }
 
+/* What a flexibleRollout's stickiness means ("" or absent: default). */
+static FlagStickinessKind
+StickinessKind(const char *stickiness)
+{
+	if (stickiness == NULL || stickiness[0] == '\0' || strcmp(stickiness, "default") == 0)
+		return FLAG_STICKINESS_DEFAULT;
+	if (strcmp(stickiness, "random") == 0)
+		return FLAG_STICKINESS_RANDOM;
+	return FLAG_STICKINESS_FIELD;
+}
+
 /* An optional text parameter of a strategy; NULL when absent. */
 static char *
 Parameter(JsonbContainer *params, const char *key, const char *path, char **out)
@@ -670,6 +681,7 @@ ParseStrategy(JsonbValue *v, const char *path, FlagStrategy *s)
 	if ((problem = Parameter(params, "groupId", ppath, &s->group_id)) ||
 		(problem = Parameter(params, "stickiness", ppath, &s->stickiness)))
 		return problem;
+	s->stickiness_kind = StickinessKind(s->stickiness);
 
 	switch (s->kind)
 	{
@@ -770,6 +782,7 @@ ParseOriginal(JsonbContainer *obj, const char *flag_key, Flag *flag)
 	s->name = "flexibleRollout";
 	s->group_id = pstrdup(flag_key);
 	s->stickiness = "default";
+	s->stickiness_kind = FLAG_STICKINESS_DEFAULT;
 	if (Get(obj, "percentage") != NULL)
 	{
 		if ((problem = Percentage(obj, "percentage", "rollout", &s->percentage)))

@@ -37,6 +37,15 @@ typedef struct OrionQuery
 extern uint64 OrionQueryRun(OrionQuery *q, Datum *values, const char *nulls,
 							bool read_only, long max_rows);
 
+/*
+ * Pin search_path to "pg_catalog, pg_temp" until OrionUnpinSearchPath()
+ * (or the end of the transaction, on error). For SECURITY DEFINER functions
+ * that run SQL only now and then: a SET clause on the function would pay
+ * for the switch on every call.
+ */
+extern int	OrionPinSearchPath(void);
+extern void OrionUnpinSearchPath(int nest_level);
+
 /* Column col (1-based) of row of SPI_tuptable. */
 extern Datum OrionQueryGet(uint64 row, int col, bool *isnull);
 

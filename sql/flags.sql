@@ -341,6 +341,32 @@ INSERT INTO orion_feature_flags.segments (id, constraints) VALUES (8, '[]');
 SELECT count(*) FROM orion_auth.audit_logs;
 RESET ROLE;
 
+--
+-- search_path cannot hijack the evaluators: they run as the extension's
+-- owner, and the SQL they run (filling the cache, looking up a user) runs
+-- with search_path pinned to pg_catalog, pg_temp whatever the caller set
+--
+CREATE SCHEMA trojan;
+CREATE FUNCTION trojan.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'trojan operator called';
+END
+$$;
+CREATE OPERATOR trojan.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = trojan.uuid_eq);
+CREATE FUNCTION trojan.coalesce(boolean, boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'trojan function called';
+END
+$$;
+GRANT USAGE ON SCHEMA trojan TO PUBLIC;
+SET search_path = trojan, pg_catalog;
+UPDATE orion_feature_flags.feature_flags SET description = 'refill the cache' WHERE key = 'admins';
+SELECT orion.flag_enabled('admins', '00000000-0000-4000-8000-0000000000ca') AS trojans_not_called;
+RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA trojan CASCADE;
+RESET client_min_messages;
+
 DELETE FROM orion_feature_flags.feature_flags;
 DELETE FROM orion_feature_flags.segments;
 DELETE FROM orion_auth.users;

@@ -180,5 +180,55 @@ SELECT action, resource, new_data, ip_address, user_agent
   FROM orion_auth.audit_logs ORDER BY created_at, action;
 DROP ROLE demo_auth_app;
 
+
 \echo
-\echo 'That is orion 0.2.0: the foundation and Auth. See README.md for every function and setting.'
+\echo '17. Feature flags. The original admin UI''s form: 25% of users, stable per user.'
+INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
+    ('new-checkout', 'New checkout', true, '{"percentage": 25}'),
+    ('norway-beta', 'Norway beta', true,
+     '{"percentage": 100, "targeting": [{"attribute": "country", "operator": "equals", "value": "NO"}]}'),
+    ('button-color', 'Button color', true,
+     '{"percentage": 100, "variants": [{"key": "blue", "weight": 75, "value": "#0000ff"}, {"key": "red", "weight": 25, "value": "#ff0000"}]}');
+CREATE TEMP TABLE demo_users AS SELECT gen_random_uuid() AS id FROM generate_series(1, 10000);
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE orion.flag_enabled('new-checkout', id)) AS "got new-checkout",
+       round(100.0 * count(*) FILTER (WHERE orion.flag_enabled('new-checkout', id)) / count(*), 1) AS percent
+  FROM demo_users;
+
+\echo
+\echo '18. Targeting: only users whose context says country NO.'
+SELECT c AS context, orion.flag_enabled('norway-beta', NULL, c) AS enabled
+  FROM unnest(ARRAY['{"properties": {"country": "NO"}}', '{"properties": {"country": "SE"}}']::jsonb[]) AS c;
+
+\echo
+\echo '19. Variants split by weight, each user always in the same one:'
+SELECT v->>'name' AS variant, v->'payload'->>'value' AS payload, count(*) AS users
+  FROM demo_users, orion.flag_variant('button-color', id) AS v
+ GROUP BY 1, 2 ORDER BY 1;
+
+\echo
+\echo '20. The same engine speaks Unleash: strategies, constraints, segments, variants,'
+\echo '    dependencies, exactly as Unleash''s client API returns a toggle.'
+INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
+    ('mobile-v2', 'Mobile v2', true, '{"strategies": [{"name": "flexibleRollout",
+        "parameters": {"rollout": "50", "stickiness": "default", "groupId": "mobile-v2"},
+        "constraints": [{"contextName": "appVersion", "operator": "SEMVER_GTE", "value": "2.0.0"}]}]}');
+SELECT ctx->'properties'->>'appVersion' AS "app version", ctx->>'userId' AS "user",
+       e->>'enabled' AS enabled, e->>'reason' AS reason
+  FROM unnest(ARRAY['{"userId": "7", "properties": {"appVersion": "2.1.0"}}',
+                    '{"userId": "8", "properties": {"appVersion": "2.1.0"}}',
+                    '{"userId": "7", "properties": {"appVersion": "1.9.9"}}']::jsonb[]) AS ctx,
+       orion.evaluate_flag('mobile-v2', NULL, ctx) AS e;
+\echo '    An unknown flag is off, never an error:'
+SELECT orion.evaluate_flag('no-such-flag') AS "evaluate_flag('no-such-flag')";
+
+\echo
+\echo '21. A rollout orion cannot evaluate is refused when written, with its JSON path:'
+\set ON_ERROR_STOP off
+UPDATE orion_feature_flags.feature_flags
+   SET rollout = '{"strategies": [{"name": "flexibleRollout", "parameters": {"rollout": "150"}}]}'
+ WHERE key = 'mobile-v2';
+\set ON_ERROR_STOP on
+
+\echo
+\echo 'That is orion 0.3.0: the foundation, Auth and Feature flags. See README.md for every function and setting.'

@@ -26,6 +26,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
@@ -362,6 +363,47 @@ orion_evaluate_all_flags(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Parse a rollout (or a segment's constraints) in a scratch memory context,
+ * and raise the parser's message, naming the JSON path, if it fails.
+ */
+static void
+CheckParses(Jsonb *json, bool segment)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "orion validation",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+	char	   *problem;
+
+	if (segment)
+	{
+		FlagSegment parsed;
+
+		memset(&parsed, 0, sizeof(parsed));
+		problem = FlagParseSegment(json, &parsed);
+	}
+	else
+	{
+		Flag		parsed;
+
+		memset(&parsed, 0, sizeof(parsed));
+		problem = FlagParseRollout(json, "", &parsed);
+	}
+	MemoryContextSwitchTo(old);
+	if (problem)
+	{
+		char	   *message = pstrdup(problem);
+
+		MemoryContextDelete(scratch);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s: %s", segment ? "segment" : "rollout", message),
+				 segment ? 0 :
+				 errhint("See \"Feature flags\" in orion's README for the two forms a rollout takes.")));
+	}
+	MemoryContextDelete(scratch);
+}
+
+/*
  * orion.validate_rollout(rollout jsonb) returns boolean
  *
  * True, or an ERROR naming the JSON path and the problem. The CHECK of
@@ -371,26 +413,7 @@ PG_FUNCTION_INFO_V1(orion_validate_rollout);
 Datum
 orion_validate_rollout(PG_FUNCTION_ARGS)
 {
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "orion validate rollout",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(scratch);
-	Flag		flag;
-	char	   *problem;
-
-	memset(&flag, 0, sizeof(flag));
-	problem = FlagParseRollout(PG_GETARG_JSONB_P(0), "", &flag);
-	MemoryContextSwitchTo(old);
-	if (problem)
-	{
-		char	   *message = pstrdup(problem);
-
-		MemoryContextDelete(scratch);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid rollout: %s", message),
-				 errhint("See \"Feature flags\" in orion's README for the two forms a rollout takes.")));
-	}
-	MemoryContextDelete(scratch);
+	CheckParses(PG_GETARG_JSONB_P(0), false);
 	PG_RETURN_BOOL(true);
 }
 
@@ -401,25 +424,7 @@ PG_FUNCTION_INFO_V1(orion_validate_segment_constraints);
 Datum
 orion_validate_segment_constraints(PG_FUNCTION_ARGS)
 {
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "orion validate segment",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(scratch);
-	FlagSegment segment;
-	char	   *problem;
-
-	memset(&segment, 0, sizeof(segment));
-	problem = FlagParseSegment(PG_GETARG_JSONB_P(0), &segment);
-	MemoryContextSwitchTo(old);
-	if (problem)
-	{
-		char	   *message = pstrdup(problem);
-
-		MemoryContextDelete(scratch);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid segment: %s", message)));
-	}
-	MemoryContextDelete(scratch);
+	CheckParses(PG_GETARG_JSONB_P(0), true);
 	PG_RETURN_BOOL(true);
 }
 

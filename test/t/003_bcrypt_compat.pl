@@ -11,12 +11,14 @@ use strict;
 use warnings;
 
 use Encode qw(encode_utf8);
-use IPC::Run;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use lib 'test/perl';
+use OrionTest;
 
 # bcryptjs 3 makes $2b$ salts and hashes with the minor version of the salt
 # it is given; the Node script relies on both (see its header).
@@ -29,35 +31,7 @@ sub say_ok
 	return ok($ok, encode_utf8(join('', @name)));
 }
 
-# run_or_die NAME CMD...: run CMD; a test that passes if it exits with 0.
-# Nothing here can go on without it, so a failure also ends the script.
-sub run_or_die
-{
-	my ($name, @cmd) = @_;
-	my ($out, $err) = ('', '');
-	my $ok = eval { IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err) };
-	my $why = $@ ? "could not run: $@" : "exit status " . ($? >> 8);
-	return $out if ok($ok, $name);
-	# the end of stderr on the terminal, all of it in the test's log
-	my @tail = (split /\n/, $err)[-15 .. -1];
-	diag(join("\n", "$why: @cmd", grep { defined } @tail));
-	die "$name: $why\ncommand: @cmd\nstdout:\n$out\nstderr:\n$err\n";
-}
-
-# npm bcryptjs, into a directory of this test's own; npm's cache and logs go
-# there too, not into the home directory.
-my $npmdir = PostgreSQL::Test::Utils::tempdir;
-my $bcryptjs;
-{
-	local $ENV{npm_config_cache} = "$npmdir/cache";
-	local $ENV{npm_config_update_notifier} = 'false';
-	run_or_die("npm installs bcryptjs\@$bcryptjs_version",
-		'npm', 'install', '--no-audit', '--no-fund', '--prefix', "$npmdir/prefix",
-		"bcryptjs\@$bcryptjs_version");
-	$bcryptjs = "$npmdir/prefix/node_modules/bcryptjs";
-	my $package = decode_json(slurp_file("$bcryptjs/package.json"));
-	is($package->{version}, $bcryptjs_version, "the installed bcryptjs is version $bcryptjs_version");
-}
+my $bcryptjs = npm_install('bcryptjs', $bcryptjs_version);
 
 my $json = run_or_die('test/node/bcrypt-hashes.js makes bcrypt hashes with bcryptjs',
 	'node', 'test/node/bcrypt-hashes.js', $bcryptjs);

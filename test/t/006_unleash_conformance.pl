@@ -17,12 +17,14 @@ use strict;
 use warnings;
 
 use Encode qw(encode_utf8);
-use IPC::Run;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use lib 'test/perl';
+use OrionTest;
 
 my $spec_version = '6.1.0';
 # What version 6.1.0 holds: 22 files, 279 cases, 275 of them outside the
@@ -38,36 +40,7 @@ sub say_ok
 	return ok($ok, encode_utf8(join('', @name)));
 }
 
-# run_or_die NAME CMD...: run CMD; a test that passes if it exits with 0.
-# Nothing here can go on without it, so a failure also ends the script.
-sub run_or_die
-{
-	my ($name, @cmd) = @_;
-	my ($out, $err) = ('', '');
-	my $ok = eval { IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err) };
-	my $why = $@ ? "could not run: $@" : "exit status " . ($? >> 8);
-	return $out if ok($ok, $name);
-	# the end of stderr on the terminal, all of it in the test's log
-	my @tail = (split /\n/, $err)[-15 .. -1];
-	diag(join("\n", "$why: @cmd", grep { defined } @tail));
-	die "$name: $why\ncommand: @cmd\nstdout:\n$out\nstderr:\n$err\n";
-}
-
-# npm @unleash/client-specification, into a directory of this test's own;
-# npm's cache and logs go there too, not into the home directory.
-my $npmdir = PostgreSQL::Test::Utils::tempdir;
-my $specdir;
-{
-	local $ENV{npm_config_cache} = "$npmdir/cache";
-	local $ENV{npm_config_update_notifier} = 'false';
-	run_or_die("npm installs \@unleash/client-specification\@$spec_version",
-		'npm', 'install', '--no-audit', '--no-fund', '--prefix', "$npmdir/prefix",
-		"\@unleash/client-specification\@$spec_version");
-	$specdir = "$npmdir/prefix/node_modules/\@unleash/client-specification";
-	my $package = decode_json(slurp_file("$specdir/package.json"));
-	is($package->{version}, $spec_version,
-		"the installed \@unleash/client-specification is version $spec_version");
-}
+my $specdir = npm_install('@unleash/client-specification', $spec_version);
 
 my @files = @{ decode_json(slurp_file("$specdir/specifications/index.json")) };
 is(scalar(@files), $spec_files, "specifications/index.json lists $spec_files files");

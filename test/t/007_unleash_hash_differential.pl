@@ -13,12 +13,14 @@ use strict;
 use warnings;
 
 use Encode qw(encode_utf8);
-use IPC::Run;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use lib 'test/perl';
+use OrionTest;
 
 my $client_version = '6.12.1';
 my $min_pairs = 10000;
@@ -31,35 +33,7 @@ sub say_is
 	return is($got, $expected, encode_utf8(join('', @name)));
 }
 
-# run_or_die NAME CMD...: run CMD; a test that passes if it exits with 0.
-# Nothing here can go on without it, so a failure also ends the script.
-sub run_or_die
-{
-	my ($name, @cmd) = @_;
-	my ($out, $err) = ('', '');
-	my $ok = eval { IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err) };
-	my $why = $@ ? "could not run: $@" : "exit status " . ($? >> 8);
-	return $out if ok($ok, $name);
-	# the end of stderr on the terminal, all of it in the test's log
-	my @tail = (split /\n/, $err)[-15 .. -1];
-	diag(join("\n", "$why: @cmd", grep { defined } @tail));
-	die "$name: $why\ncommand: @cmd\nstdout:\n$out\nstderr:\n$err\n";
-}
-
-# npm unleash-client, into a directory of this test's own; npm's cache and
-# logs go there too, not into the home directory.
-my $npmdir = PostgreSQL::Test::Utils::tempdir;
-my $client;
-{
-	local $ENV{npm_config_cache} = "$npmdir/cache";
-	local $ENV{npm_config_update_notifier} = 'false';
-	run_or_die("npm installs unleash-client\@$client_version",
-		'npm', 'install', '--no-audit', '--no-fund', '--prefix', "$npmdir/prefix",
-		"unleash-client\@$client_version");
-	$client = "$npmdir/prefix/node_modules/unleash-client";
-	my $package = decode_json(slurp_file("$client/package.json"));
-	is($package->{version}, $client_version, "the installed unleash-client is version $client_version");
-}
+my $client = npm_install('unleash-client', $client_version);
 
 my $json = run_or_die('test/node/unleash-normalized.js computes normalized values with unleash-client',
 	'node', 'test/node/unleash-normalized.js', $client);

@@ -1,0 +1,51 @@
+# test/perl/OrionTest.pm: what orion's TAP tests share: running a command
+# that must succeed, and installing an npm package at test time into a
+# directory of the test's own (nothing fetched at test time is committed).
+package OrionTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use IPC::Run;
+use JSON::PP;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(run_or_die npm_install);
+
+# run_or_die NAME CMD...: run CMD; a test that passes if it exits with 0,
+# returning its standard output. Nothing can go on without it, so a failure
+# also ends the script, with the end of standard error on the terminal and
+# all of it in the test's log.
+sub run_or_die
+{
+	my ($name, @cmd) = @_;
+	my ($out, $err) = ('', '');
+	my $ok = eval { IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err) };
+	my $why = $@ ? "could not run: $@" : "exit status " . ($? >> 8);
+	return $out if ok($ok, $name);
+	my @tail = (split /\n/, $err)[-15 .. -1];
+	diag(join("\n", "$why: @cmd", grep { defined } @tail));
+	die "$name: $why\ncommand: @cmd\nstdout:\n$out\nstderr:\n$err\n";
+}
+
+# npm_install PACKAGE VERSION: install PACKAGE@VERSION into a temporary
+# directory, npm's cache and logs too (not the home directory); test that
+# the version installed is the one asked for; return the package's directory.
+sub npm_install
+{
+	my ($package, $version) = @_;
+	my $npmdir = PostgreSQL::Test::Utils::tempdir;
+	local $ENV{npm_config_cache} = "$npmdir/cache";
+	local $ENV{npm_config_update_notifier} = 'false';
+	run_or_die("npm installs $package\@$version",
+		'npm', 'install', '--no-audit', '--no-fund', '--prefix', "$npmdir/prefix",
+		"$package\@$version");
+	my $dir = "$npmdir/prefix/node_modules/$package";
+	my $installed = decode_json(slurp_file("$dir/package.json"))->{version};
+	is($installed, $version, "the installed $package is version $version");
+	return $dir;
+}
+
+1;

@@ -46,18 +46,18 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON orion_feature_flags.segments TO orion_fe
 -- Triggers: cache invalidation, audit, notification
 -------------------------------------------------------------------------------
 
-CREATE FUNCTION orion.flag_cache_invalidate()
+CREATE FUNCTION orion.cache_invalidate()
     RETURNS trigger
-    AS 'MODULE_PATHNAME', 'orion_flag_cache_invalidate'
+    AS 'MODULE_PATHNAME', 'orion_cache_invalidate'
     LANGUAGE C;
-COMMENT ON FUNCTION orion.flag_cache_invalidate() IS 'Trigger: tells every backend''s flag cache that flags or segments changed';
+COMMENT ON FUNCTION orion.cache_invalidate() IS 'Trigger: tells every backend''s orion caches that the table changed';
 
-CREATE TRIGGER flag_cache_invalidate
+CREATE TRIGGER cache_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON orion_feature_flags.feature_flags
-    FOR EACH STATEMENT EXECUTE FUNCTION orion.flag_cache_invalidate();
-CREATE TRIGGER flag_cache_invalidate
+    FOR EACH STATEMENT EXECUTE FUNCTION orion.cache_invalidate();
+CREATE TRIGGER cache_invalidate
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON orion_feature_flags.segments
-    FOR EACH STATEMENT EXECUTE FUNCTION orion.flag_cache_invalidate();
+    FOR EACH STATEMENT EXECUTE FUNCTION orion.cache_invalidate();
 
 /*
  * Audit entries are written as the extension's owner: the feature flags
@@ -126,7 +126,7 @@ REVOKE ALL ON FUNCTION
     orion.flag_variant(text, uuid, jsonb),
     orion.evaluate_flag(text, uuid, jsonb),
     orion.evaluate_all_flags(uuid, jsonb),
-    orion.flag_cache_invalidate(),
+    orion.cache_invalidate(),
     orion.audit_change()
     FROM PUBLIC;
 

@@ -90,7 +90,7 @@ SELECT count(*) FROM orion_notifications.notifications;
 RESET ROLE;
 
 SET ROLE orion_ab_testing_service;
-INSERT INTO orion_ab_testing.ab_tests (key, name, variants) VALUES ('t', 'T', '[]');
+INSERT INTO orion_ab_testing.ab_tests (key, name, variants) VALUES ('t', 'T', '[{"key": "a"}, {"key": "b"}]');
 SELECT count(*) FROM orion_feature_flags.feature_flags;
 RESET ROLE;
 

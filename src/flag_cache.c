@@ -7,16 +7,8 @@
  * and segments once, parses every rollout, and keeps the result in a memory
  * context of its own; later evaluations touch no table and parse no JSON.
  *
- * Invalidation: statement-level triggers on both tables send a relcache
- * invalidation for the table (orion.flag_cache_invalidate()), which every
- * backend receives when the changing transaction commits, and the changing
- * backend at its next command. The relcache callback registered here marks
- * the cache stale; the next lookup reloads. An aborted change invalidates
- * the changing backend's cache too, so nobody keeps an uncommitted flag.
- *
- * A cache filled inside a REPEATABLE READ or SERIALIZABLE transaction was
- * read with that transaction's snapshot, which may predate changes already
- * committed; it is dropped when the transaction ends.
+ * When it is stale (a change to either table, see table_cache.c), the next
+ * lookup fills it anew.
  *
  * Copyright (c) 2026, the orion authors
  *
@@ -42,6 +34,7 @@
 #include "flag.h"
 #include "orion.h"
 #include "query.h"
+#include "table_cache.h"
 
 /* feature_flags.key is varchar(100): at most 400 bytes of UTF-8 */
 #define FLAG_KEY_MAX_BYTES 400
@@ -64,15 +57,10 @@ static HTAB *segments_by_id = NULL;
 static Flag **flags_in_order = NULL;
 static int	nflags = 0;
 
-/* bumped by every invalidation that concerns the cache */
-static uint64 invalidations = 0;
-/* the value of invalidations the cache was filled at; valid while equal */
-static uint64 filled_at = UINT64_MAX;
-/* filled under a transaction snapshot: drop it when that transaction ends */
-static bool transient = false;
-
-static Oid	flags_relid = InvalidOid;
-static Oid	segments_relid = InvalidOid;
+static OrionTableCache tables = {
+	.schema = "orion_feature_flags",
+	.tables = {"feature_flags", "segments", NULL}
+};
 
 static OrionQuery load_flags = {
 	"SELECT key::text, coalesce(enabled, false), rollout, config"
@@ -85,43 +73,17 @@ static OrionQuery load_segments = {
 	0, {InvalidOid}, NULL
 };
 
-static void
-RelcacheCallback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == flags_relid || relid == segments_relid)
-		invalidations++;
-}
-
-static void
-DropTransientCache(XactEvent event, void *arg)
-{
-	if (transient && (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-					  event == XACT_EVENT_PARALLEL_COMMIT ||
-					  event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE))
-	{
-		invalidations++;
-		transient = false;
-	}
-}
-
 void
 FlagCacheInit(void)
 {
-	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum) 0);
-	RegisterXactCallback(DropTransientCache, NULL);
-}
-
-static Oid
-TableOid(const char *name)
-{
-	return get_relname_relid(name, get_namespace_oid("orion_feature_flags", false));
+	OrionTableCacheRegister(&tables);
 }
 
 /* Read both tables and parse every rollout into a fresh cache. */
 static void
 Fill(void)
 {
-	uint64		started_at = invalidations;
+	uint64		mark = OrionTableCacheBeginFill(&tables);
 	MemoryContext old;
 	HASHCTL		ctl;
 	uint64		i;
@@ -134,14 +96,10 @@ Fill(void)
 											  ALLOCSET_DEFAULT_SIZES);
 	else
 		MemoryContextReset(cache_context);
-	filled_at = UINT64_MAX;
 	flags_by_key = NULL;
 	segments_by_id = NULL;
 	flags_in_order = NULL;
 	nflags = 0;
-
-	flags_relid = TableOid("feature_flags");
-	segments_relid = TableOid("segments");
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = FLAG_KEY_MAX_BYTES + 1;
@@ -214,15 +172,13 @@ Fill(void)
 	SPI_finish();
 	OrionUnpinSearchPath(nest_level);
 
-	transient = IsolationUsesXactSnapshot();
-	/* valid unless an invalidation arrived while reading */
-	filled_at = started_at;
+	OrionTableCacheEndFill(&tables, mark);
 }
 
 static void
 EnsureFilled(void)
 {
-	if (filled_at != invalidations)
+	if (OrionTableCacheStale(&tables))
 		Fill();
 }
 
@@ -252,7 +208,7 @@ uint64
 FlagCacheGeneration(void)
 {
 	EnsureFilled();
-	return filled_at;
+	return OrionTableCacheGeneration(&tables);
 }
 
 Flag **
@@ -261,22 +217,4 @@ FlagCacheAll(int *count)
 	EnsureFilled();
 	*count = nflags;
 	return flags_in_order;
-}
-
-/*
- * Trigger orion.flag_cache_invalidate(), FOR EACH STATEMENT on
- * feature_flags and segments: tell every backend that the table changed.
- */
-PG_FUNCTION_INFO_V1(orion_flag_cache_invalidate);
-Datum
-orion_flag_cache_invalidate(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("orion.flag_cache_invalidate() must be called as a trigger")));
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
 }

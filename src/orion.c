@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
+#include "ab.h"
 #include "flag.h"
 #include "guc.h"
 #include "orion.h"
@@ -43,6 +44,7 @@ _PG_init(void)
 
 	OrionGucInit();
 	FlagCacheInit();
+	AbCacheInit();
 }
 
 /*

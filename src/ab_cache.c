@@ -1,0 +1,149 @@
+/*-------------------------------------------------------------------------
+ *
+ * ab_cache.c
+ *	  The backend-local cache of AB tests.
+ *
+ * Assignment is on the hot path of every page view: the test's definition
+ * (variants, weights, allocation, seed, dates) is read and parsed once per
+ * backend, with its bucket ranges computed, and read again only after
+ * orion_ab_testing.ab_tests changes (see table_cache.c).
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/ab_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "ab.h"
+#include "growthbook.h"
+#include "query.h"
+#include "table_cache.h"
+
+/* ab_tests.key is varchar(100): at most 400 bytes of UTF-8 */
+#define AB_KEY_MAX_BYTES 400
+
+typedef struct AbEntry
+{
+	char		key[AB_KEY_MAX_BYTES + 1];
+	AbTest	   *test;
+} AbEntry;
+
+static OrionTableCache tables = {
+	.schema = "orion_ab_testing",
+	.tables = {"ab_tests", NULL}
+};
+
+static MemoryContext cache_context = NULL;
+static HTAB *tests_by_key = NULL;
+
+static OrionQuery load_tests = {
+	"SELECT key::text, id, coalesce(active, false), start_date, end_date,"
+	" traffic_allocation, coalesce(hash_seed, key::text), hash_version, variants"
+	" FROM orion_ab_testing.ab_tests",
+	0, {InvalidOid}, NULL
+};
+
+void
+AbCacheInit(void)
+{
+	OrionTableCacheRegister(&tables);
+}
+
+static void
+Fill(void)
+{
+	uint64		mark = OrionTableCacheBeginFill(&tables);
+	MemoryContext old;
+	HASHCTL		ctl;
+	uint64		n;
+	uint64		i;
+	bool		isnull;
+	int			nest_level;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(CacheMemoryContext, "orion AB test cache",
+											  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache_context);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = AB_KEY_MAX_BYTES + 1;
+	ctl.entrysize = sizeof(AbEntry);
+	ctl.hcxt = cache_context;
+	tests_by_key = hash_create("orion AB tests", 32, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	nest_level = OrionPinSearchPath();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = OrionQueryRun(&load_tests, NULL, NULL, true, 0);
+	old = MemoryContextSwitchTo(cache_context);
+	for (i = 0; i < n; i++)
+	{
+		AbTest	   *t = palloc0(sizeof(AbTest));
+		Datum		d;
+		AbEntry    *entry;
+		bool		found;
+
+		t->key = TextDatumGetCString(OrionQueryGet(i, 1, &isnull));
+		memcpy(&t->id, DatumGetUUIDP(OrionQueryGet(i, 2, &isnull)), sizeof(pg_uuid_t));
+		t->active = DatumGetBool(OrionQueryGet(i, 3, &isnull));
+		d = OrionQueryGet(i, 4, &isnull);
+		t->has_start = !isnull;
+		if (!isnull)
+			t->start_date = DatumGetTimestampTz(d);
+		d = OrionQueryGet(i, 5, &isnull);
+		t->has_end = !isnull;
+		if (!isnull)
+			t->end_date = DatumGetTimestampTz(d);
+		t->traffic_allocation = DatumGetFloat8(OrionQueryGet(i, 6, &isnull));
+		t->seed = TextDatumGetCString(OrionQueryGet(i, 7, &isnull));
+		t->hash_version = DatumGetInt16(OrionQueryGet(i, 8, &isnull));
+		d = OrionQueryGet(i, 9, &isnull);
+		/* variants passed the CHECK; a test whose variants do not parse assigns nobody */
+		if (isnull || AbParseVariants(DatumGetJsonbPCopy(d), t) != NULL)
+			t->nvariants = 0;
+		else
+		{
+			double	   *weights = palloc(sizeof(double) * t->nvariants);
+			int			v;
+
+			for (v = 0; v < t->nvariants; v++)
+				weights[v] = t->variants[v].weight;
+			t->ranges = palloc(sizeof(double) * 2 * t->nvariants);
+			OrionGrowthbookBucketRanges(t->nvariants, t->traffic_allocation, weights,
+										t->nvariants, t->ranges);
+		}
+		if (strlen(t->key) > AB_KEY_MAX_BYTES)
+			continue;
+		entry = hash_search(tests_by_key, t->key, HASH_ENTER, &found);
+		entry->test = t;
+	}
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	OrionUnpinSearchPath(nest_level);
+	OrionTableCacheEndFill(&tables, mark);
+}
+
+AbTest *
+AbCacheLookup(const char *key)
+{
+	AbEntry    *entry;
+
+	if (OrionTableCacheStale(&tables))
+		Fill();
+	if (strlen(key) > AB_KEY_MAX_BYTES)
+		return NULL;
+	entry = hash_search(tests_by_key, key, HASH_FIND, NULL);
+	return entry ? entry->test : NULL;
+}

@@ -1,0 +1,129 @@
+/*-------------------------------------------------------------------------
+ *
+ * table_cache.c
+ *	  Knowing when a backend-local cache of some tables' contents is stale.
+ *
+ * orion keeps parsed feature flags and AB tests in backend memory. Their
+ * tables carry a statement-level trigger, orion.cache_invalidate(), that
+ * sends a relcache invalidation for the table: every backend receives it
+ * when the changing transaction commits, the changing backend at its next
+ * command, and an aborted change reaches the changing backend too. The one
+ * relcache callback here marks every cache built from that table stale.
+ *
+ * A cache filled inside a REPEATABLE READ or SERIALIZABLE transaction was
+ * read with that transaction's snapshot, which may predate changes already
+ * committed; it is marked stale when the transaction ends.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/table_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+
+#include "table_cache.h"
+
+static OrionTableCache *caches = NULL;
+
+static void
+RelcacheCallback(Datum arg, Oid relid)
+{
+	OrionTableCache *c;
+	int			i;
+
+	for (c = caches; c != NULL; c = c->next)
+		for (i = 0; i < ORION_TABLE_CACHE_MAX_TABLES && c->tables[i] != NULL; i++)
+			if (relid == InvalidOid || relid == c->relids[i])
+			{
+				c->invalidations++;
+				break;
+			}
+}
+
+static void
+TransactionEnd(XactEvent event, void *arg)
+{
+	OrionTableCache *c;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	for (c = caches; c != NULL; c = c->next)
+		if (c->transient)
+		{
+			c->invalidations++;
+			c->transient = false;
+		}
+}
+
+void
+OrionTableCacheRegister(OrionTableCache *cache)
+{
+	if (caches == NULL)
+	{
+		CacheRegisterRelcacheCallback(RelcacheCallback, (Datum) 0);
+		RegisterXactCallback(TransactionEnd, NULL);
+	}
+	cache->filled_at = PG_UINT64_MAX;
+	cache->next = caches;
+	caches = cache;
+}
+
+bool
+OrionTableCacheStale(OrionTableCache *cache)
+{
+	return cache->filled_at != cache->invalidations;
+}
+
+uint64
+OrionTableCacheBeginFill(OrionTableCache *cache)
+{
+	Oid			namespace = get_namespace_oid(cache->schema, false);
+	int			i;
+
+	cache->filled_at = PG_UINT64_MAX;
+	for (i = 0; i < ORION_TABLE_CACHE_MAX_TABLES && cache->tables[i] != NULL; i++)
+		cache->relids[i] = get_relname_relid(cache->tables[i], namespace);
+	return cache->invalidations;
+}
+
+void
+OrionTableCacheEndFill(OrionTableCache *cache, uint64 mark)
+{
+	cache->transient = IsolationUsesXactSnapshot();
+	/* valid unless an invalidation arrived while filling */
+	cache->filled_at = mark;
+}
+
+uint64
+OrionTableCacheGeneration(OrionTableCache *cache)
+{
+	return cache->filled_at;
+}
+
+/*
+ * Trigger orion.cache_invalidate(), FOR EACH STATEMENT on the tables orion
+ * caches: tell every backend that the table changed.
+ */
+PG_FUNCTION_INFO_V1(orion_cache_invalidate);
+Datum
+orion_cache_invalidate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orion.cache_invalidate() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

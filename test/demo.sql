@@ -230,5 +230,32 @@ UPDATE orion_feature_flags.feature_flags
  WHERE key = 'mobile-v2';
 \set ON_ERROR_STOP on
 
+
 \echo
-\echo 'That is orion 0.3.0: the foundation, Auth and Feature flags. See README.md for every function and setting.'
+\echo '22. AB testing. A pricing test with 80% of traffic, 50/50, and a control:'
+INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active, traffic_allocation) VALUES
+    ('pricing-page', 'Pricing page', '[{"key": "control", "name": "Current price", "isControl": true},
+                                      {"key": "cheaper", "name": "Lower price"}]', true, 0.8);
+SELECT coalesce(orion.assign_variant('pricing-page', id), '(not in the test)') AS variant, count(*) AS users
+  FROM demo_users GROUP BY 1 ORDER BY 1;
+\echo '    The same user always gets the same answer; the database stores it once:'
+SELECT id AS a_user, orion.assign_variant('pricing-page', id) AS first,
+       orion.assign_variant('pricing-page', id) AS again,
+       orion.peek_variant('pricing-page', id) AS peek,
+       orion.growthbook_hash('pricing-page', id::text) AS "GrowthBook hash"
+  FROM demo_users LIMIT 1;
+
+\echo
+\echo '23. Conversions come in (here: 10% of control users buy, 12% of the others):'
+SELECT count(*) FILTER (WHERE orion.track_conversion('pricing-page', id, 'purchase', 19.90)) AS conversions_tracked
+  FROM demo_users
+ WHERE random() < CASE orion.peek_variant('pricing-page', id) WHEN 'control' THEN 0.10 ELSE 0.12 END;
+\echo '    and the results: rate, lift against the control, significance, and the'
+\echo '    sample-ratio check (a small srm_p_value would mean the split is broken):'
+SELECT variant, is_control, users, conversions, round(conversion_rate::numeric, 4) AS rate,
+       round(lift::numeric, 3) AS lift, round(p_value::numeric, 4) AS p_value,
+       round(srm_p_value::numeric, 4) AS srm_p_value
+  FROM orion.ab_test_results('pricing-page', 'purchase');
+
+\echo
+\echo 'That is orion 0.4.0: the foundation, Auth, Feature flags and AB testing. See README.md for every function and setting.'

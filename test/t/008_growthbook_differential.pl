@@ -119,14 +119,14 @@ CREATE FUNCTION pg_temp.gb_round(a double precision[]) RETURNS double precision[
     RETURN ARRAY(SELECT floor(x * 1e8::float8) / 1e8::float8 FROM unnest(a) WITH ORDINALITY AS u(x, i) ORDER BY i);
 
 CREATE TEMP TABLE hashes AS
-SELECT n, e->>'kind' AS kind, e->>'seed' AS seed, e->>'value' AS value, (e->>'version')::integer AS version,
+SELECT no, e->>'kind' AS kind, e->>'seed' AS seed, e->>'value' AS value, (e->>'version')::integer AS version,
        (e->>'hash')::float8 AS node
-  FROM doc, jsonb_array_elements(doc->'hash') WITH ORDINALITY AS t(e, n);
+  FROM doc, jsonb_array_elements(doc->'hash') WITH ORDINALITY AS t(e, no);
 ALTER TABLE hashes ADD orion float8;
 UPDATE hashes SET orion = orion.growthbook_hash(seed, value, version);
 
 CREATE TEMP TABLE ranges AS
-SELECT n, e->>'kind' AS kind, (e->>'numVariations')::integer AS num_variations,
+SELECT no, e->>'kind' AS kind, (e->>'numVariations')::integer AS num_variations,
        (e->>'coverage')::float8 AS coverage,
        CASE WHEN jsonb_typeof(e->'weights') = 'array'
             THEN ARRAY(SELECT w::float8 FROM jsonb_array_elements_text(e->'weights') WITH ORDINALITY AS u(w, i)
@@ -138,26 +138,30 @@ SELECT n, e->>'kind' AS kind, (e->>'numVariations')::integer AS num_variations,
        jsonb_array_length(e->'ranges') AS node_pairs,
        NOT EXISTS (SELECT FROM jsonb_array_elements(e->'ranges') AS r(pair)
                     WHERE jsonb_array_length(pair) <> 2) AS node_pairs_of_2
-  FROM doc, jsonb_array_elements(doc->'ranges') WITH ORDINALITY AS t(e, n);
+  FROM doc, jsonb_array_elements(doc->'ranges') WITH ORDINALITY AS t(e, no);
 ALTER TABLE ranges ADD orion float8[];
 UPDATE ranges SET orion = orion.growthbook_bucket_ranges(num_variations, coverage, weights);
 
 CREATE TEMP TABLE choices AS
-SELECT n, e->>'kind' AS kind, (e->>'n')::float8 AS x,
+SELECT no, e->>'kind' AS kind, (e->>'n')::float8 AS n,
        coalesce((SELECT array_agg(ARRAY[(pair->>0)::float8, (pair->>1)::float8] ORDER BY i)
                    FROM jsonb_array_elements(e->'ranges') WITH ORDINALITY AS r(pair, i)),
                 '{}') AS ranges,
        (e->>'index')::integer AS node
-  FROM doc, jsonb_array_elements(doc->'choose') WITH ORDINALITY AS t(e, n);
+  FROM doc, jsonb_array_elements(doc->'choose') WITH ORDINALITY AS t(e, no);
 ALTER TABLE choices ADD orion integer;
-UPDATE choices SET orion = orion.growthbook_choose_variation(x, ranges);
+UPDATE choices SET orion = orion.growthbook_choose_variation(n, ranges);
 
+-- The differing cases, doubles as text (shortest exact: to_jsonb would round them).
 CREATE TEMP VIEW hash_bad AS
-SELECT * FROM hashes WHERE orion IS DISTINCT FROM node;
+SELECT no, kind, seed, value, version, node::text AS node, orion::text AS orion
+  FROM hashes WHERE orion IS DISTINCT FROM node;
 
 -- Shape: numVariations x 2 (an empty array for none); then the rounded values.
 CREATE TEMP VIEW range_bad AS
-SELECT * FROM ranges
+SELECT no, kind, num_variations, coverage::text AS coverage, weights::text AS weights,
+       node::text AS node, orion::text AS orion
+  FROM ranges
  WHERE NOT node_pairs_of_2
     OR (node_pairs = 0 AND cardinality(orion) <> 0)
     OR (node_pairs > 0 AND (array_ndims(orion) IS DISTINCT FROM 2
@@ -166,7 +170,8 @@ SELECT * FROM ranges
     OR pg_temp.gb_round(ARRAY(SELECT unnest(orion))) IS DISTINCT FROM pg_temp.gb_round(node);
 
 CREATE TEMP VIEW choice_bad AS
-SELECT * FROM choices WHERE orion IS DISTINCT FROM node;
+SELECT no, kind, n::text AS n, ranges::text AS ranges, node, orion
+  FROM choices WHERE orion IS DISTINCT FROM node;
 
 SELECT jsonb_build_object(
          'hashes', (SELECT count(*) FROM hashes),
@@ -175,17 +180,17 @@ SELECT jsonb_build_object(
                                         count(*) AS c
                                    FROM hashes GROUP BY 1) AS g),
          'hash_mismatches', (SELECT count(*) FROM hash_bad),
-         'hash_bad', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.n), '[]')
-                        FROM (SELECT * FROM hash_bad ORDER BY n LIMIT 20) AS m),
+         'hash_bad', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.no), '[]')
+                        FROM (SELECT * FROM hash_bad ORDER BY no LIMIT 20) AS m),
          'ranges', (SELECT count(*) FROM ranges),
          'range_mismatches', (SELECT count(*) FROM range_bad),
          'ranges_exact', (SELECT count(*) FROM ranges WHERE ARRAY(SELECT unnest(orion)) = node),
-         'range_bad', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.n), '[]')
-                         FROM (SELECT * FROM range_bad ORDER BY n LIMIT 20) AS m),
+         'range_bad', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.no), '[]')
+                         FROM (SELECT * FROM range_bad ORDER BY no LIMIT 20) AS m),
          'choices', (SELECT count(*) FROM choices),
          'choice_mismatches', (SELECT count(*) FROM choice_bad),
-         'choice_bad', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.n), '[]')
-                          FROM (SELECT * FROM choice_bad ORDER BY n LIMIT 20) AS m));
+         'choice_bad', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.no), '[]')
+                          FROM (SELECT * FROM choice_bad ORDER BY no LIMIT 20) AS m));
 }));
 
 my $enc = JSON::PP->new->canonical->ascii;

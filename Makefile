@@ -49,6 +49,11 @@ endif
 # changes.
 src/orion.o: orion.control
 
+# GrowthBook's bucket ranges must round as JavaScript does: no fused
+# multiply-add, which some targets (aarch64) would otherwise use.
+src/growthbook.o: override CFLAGS += -ffp-contract=off
+src/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
+
 .PHONY: test demo dist
 
 test:

@@ -3,6 +3,14 @@
 # bogus, logged-out or replaced-and-expired one does not. Everything that
 # writes (login, refresh, logout) stays on the primary: on the standby it is
 # refused as a write in a read-only transaction.
+#
+# orion.peek_variant works on a hot standby too, and writes nothing there:
+# for users assign_variant assigned on the primary it gives their stored
+# variant (also after the weights change and new users would get another),
+# for an unassigned user the variant computed from the test as replayed,
+# the one assign_variant then gives on the primary; a member of
+# orion_notifications_service may call it there. assign_variant on the
+# standby is refused as a write in a read-only transaction.
 use strict;
 use warnings;
 
@@ -126,6 +134,93 @@ $primary->safe_psql('postgres', qq{
 UPDATE orion_auth.sessions SET expires_at = now() - interval '1 second' WHERE id = '$session2'});
 $primary->wait_for_catchup($standby);
 is(validate_on_standby($new_access), '', 'an expired access token gets no row on the standby');
+
+# AB tests: peek_variant on the standby. Six users are assigned on the
+# primary at 50/50; later the control's weight goes to 0, so new users get
+# "b" while assigned users keep what they have.
+my @assigned = map { sprintf('00000000-0000-4000-8000-%012d', $_) } 1 .. 6;
+my ($newcomer, $latecomer) = ('00000000-0000-4000-8000-000000000099', '00000000-0000-4000-8000-000000000098');
+my $uuids = join(', ', map { "'$_'::uuid" } @assigned);
+$primary->safe_psql('postgres', q{
+INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active, start_date)
+VALUES ('checkout', 'Checkout', '[{"key": "control", "isControl": true, "weight": 50}, {"key": "b", "weight": 50}]',
+        true, now() - interval '1 day');
+CREATE ROLE notifier LOGIN IN ROLE orion_notifications_service;
+});
+my %stored = map { split /\|/ } split /\n/, $primary->safe_psql('postgres', qq{
+SELECT u, orion.assign_variant('checkout', u) FROM unnest(ARRAY[$uuids]) AS u});
+is(scalar(keys %stored), scalar(@assigned), 'assign_variant on the primary assigns ' . scalar(@assigned) . ' users');
+ok((grep { $_ eq 'control' } values %stored) && (grep { $_ eq 'b' } values %stored),
+	'some of them get control, some b: ' . join(', ', map { $stored{$_} } @assigned));
+is($primary->safe_psql('postgres', q{
+SELECT string_agg(a.user_id || '|' || a.variant, ',' ORDER BY a.user_id)
+  FROM orion_ab_testing.ab_test_assignments a JOIN orion_ab_testing.ab_tests t ON t.id = a.test_id
+ WHERE t.key = 'checkout'}),
+	join(',', map { "$_|$stored{$_}" } sort @assigned),
+	'and stores one row per user, with the variant it returned');
+$primary->wait_for_catchup($standby);
+
+# peek_variant on the standby, as a superuser or as connstr's user:
+# "user|variant,..." in user order
+sub peek_on_standby
+{
+	my ($connstr, @users) = @_;
+	my $list = join(', ', map { "'$_'::uuid" } @users);
+	my $sql = qq{
+SELECT string_agg(u || '|' || coalesce(orion.peek_variant('checkout', u), 'NULL'), ',' ORDER BY u)
+  FROM unnest(ARRAY[$list]) AS u};
+	return $standby->safe_psql('postgres', $sql) unless $connstr;
+	my ($ret, $out, $err) = $standby->psql('postgres', $sql, connstr => $connstr);
+	is($ret, 0, 'peek_variant runs on the standby as a member of orion_notifications_service') or diag $err;
+	return $out;
+}
+my $stored_list = sub { join(',', map { "$_|$stored{$_}" } sort keys %stored) };
+my $assignments_sql = 'SELECT count(*) FROM orion_ab_testing.ab_test_assignments';
+my $assignments = $standby->safe_psql('postgres', $assignments_sql);
+is($assignments, scalar(@assigned), 'the assignments reached the standby');
+
+is(peek_on_standby(undef, @assigned), $stored_list->(),
+	'peek_variant on the standby gives each assigned user the stored variant');
+my $notifier = $standby->connstr('postgres') . ' user=notifier';
+is(peek_on_standby($notifier, @assigned), $stored_list->(),
+	'and so it does for a member of orion_notifications_service');
+my ($computed) = peek_on_standby(undef, $newcomer) =~ /^\Q$newcomer\E\|(control|b)$/;
+ok(defined $computed, 'peek_variant on the standby computes a variant for an unassigned user: '
+	  . ($computed // 'none'));
+is(peek_on_standby($notifier, $newcomer), "$newcomer|" . ($computed // ''),
+	'the same for a member of orion_notifications_service');
+is($standby->safe_psql('postgres', $assignments_sql), $assignments, 'peek_variant wrote no assignment on the standby');
+
+# assign_variant is refused on the standby.
+($ret, $out, $err) = $standby->psql('postgres', qq{
+\\set VERBOSITY verbose
+SELECT orion.assign_variant('checkout', '$newcomer')});
+isnt($ret, 0, 'assign_variant fails on the standby');
+like($err, qr/ERROR:  25006: .* read-only transaction/,
+	'assign_variant on the standby is refused as a write in a read-only transaction');
+
+# On the primary the unassigned user gets what the standby computed.
+$stored{$newcomer} = $primary->safe_psql('postgres', "SELECT orion.assign_variant('checkout', '$newcomer')");
+is($stored{$newcomer}, $computed, 'assign_variant on the primary then gives that user the variant the standby computed');
+$primary->wait_for_catchup($standby);
+is(peek_on_standby(undef, $newcomer), "$newcomer|$computed", 'which the standby then finds stored');
+is($standby->safe_psql('postgres', $assignments_sql), $assignments + 1,
+	'one more assignment on the standby, the one made on the primary');
+
+# New weights, control 0 and b 100, replayed: assigned users keep theirs,
+# an unassigned one gets b on the standby and then on the primary.
+$primary->safe_psql('postgres', q{
+UPDATE orion_ab_testing.ab_tests
+   SET variants = '[{"key": "control", "isControl": true, "weight": 0}, {"key": "b", "weight": 100}]'
+ WHERE key = 'checkout'});
+$primary->wait_for_catchup($standby);
+is(peek_on_standby(undef, sort keys %stored), $stored_list->(),
+	'after the weights change the standby still gives assigned users their stored variant, control too');
+is(peek_on_standby(undef, $latecomer), "$latecomer|b",
+	'and gives an unassigned user b, from the weights as replayed');
+is(peek_on_standby($notifier, $latecomer), "$latecomer|b", 'so it does for a member of orion_notifications_service');
+is($primary->safe_psql('postgres', "SELECT orion.assign_variant('checkout', '$latecomer')"), 'b',
+	'assign_variant on the primary gives that user b too');
 
 $standby->stop;
 $primary->stop;

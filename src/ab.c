@@ -40,6 +40,7 @@
 #include "growthbook.h"
 #include "orion.h"
 #include "query.h"
+#include "validate.h"
 
 /* ab_test_assignments.variant is varchar(100) */
 #define VARIANT_KEY_MAX_CHARS 100
@@ -382,6 +383,15 @@ orion_track_conversion(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
+static char *
+ParseVariants(Jsonb *json)
+{
+	AbTest		parsed;
+
+	memset(&parsed, 0, sizeof(parsed));
+	return AbParseVariants(json, &parsed);
+}
+
 /*
  * orion.validate_variants(variants jsonb) returns boolean
  *
@@ -392,26 +402,13 @@ PG_FUNCTION_INFO_V1(orion_validate_variants);
 Datum
 orion_validate_variants(PG_FUNCTION_ARGS)
 {
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "orion validate variants",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(scratch);
-	AbTest		test;
-	char	   *problem;
+	char	   *problem = OrionParseForVerdict(ParseVariants, PG_GETARG_JSONB_P(0));
 
-	memset(&test, 0, sizeof(test));
-	problem = AbParseVariants(PG_GETARG_JSONB_P(0), &test);
-	MemoryContextSwitchTo(old);
 	if (problem)
-	{
-		char	   *message = pstrdup(problem);
-
-		MemoryContextDelete(scratch);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid AB test variants: %s", message),
+				 errmsg("invalid AB test variants: %s", problem),
 				 errhint("Variants are [{\"key\", \"name\", \"weight\", \"isControl\", \"config\"}, ...].")));
-	}
-	MemoryContextDelete(scratch);
 	PG_RETURN_BOOL(true);
 }
 

@@ -34,6 +34,7 @@
 #include "murmur3.h"
 #include "orion.h"
 #include "query.h"
+#include "validate.h"
 
 /* the longest flag key that can exist (varchar(100) in UTF-8) */
 #define FLAG_KEY_MAX_BYTES 400
@@ -362,45 +363,22 @@ orion_evaluate_all_flags(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/*
- * Parse a rollout (or a segment's constraints) in a scratch memory context,
- * and raise the parser's message, naming the JSON path, if it fails.
- */
-static void
-CheckParses(Jsonb *json, bool segment)
+static char *
+ParseRollout(Jsonb *json)
 {
-	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "orion validation",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(scratch);
-	char	   *problem;
+	Flag		parsed;
 
-	if (segment)
-	{
-		FlagSegment parsed;
+	memset(&parsed, 0, sizeof(parsed));
+	return FlagParseRollout(json, "", &parsed);
+}
 
-		memset(&parsed, 0, sizeof(parsed));
-		problem = FlagParseSegment(json, &parsed);
-	}
-	else
-	{
-		Flag		parsed;
+static char *
+ParseSegment(Jsonb *json)
+{
+	FlagSegment parsed;
 
-		memset(&parsed, 0, sizeof(parsed));
-		problem = FlagParseRollout(json, "", &parsed);
-	}
-	MemoryContextSwitchTo(old);
-	if (problem)
-	{
-		char	   *message = pstrdup(problem);
-
-		MemoryContextDelete(scratch);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s: %s", segment ? "segment" : "rollout", message),
-				 segment ? 0 :
-				 errhint("See \"Feature flags\" in orion's README for the two forms a rollout takes.")));
-	}
-	MemoryContextDelete(scratch);
+	memset(&parsed, 0, sizeof(parsed));
+	return FlagParseSegment(json, &parsed);
 }
 
 /*
@@ -413,7 +391,13 @@ PG_FUNCTION_INFO_V1(orion_validate_rollout);
 Datum
 orion_validate_rollout(PG_FUNCTION_ARGS)
 {
-	CheckParses(PG_GETARG_JSONB_P(0), false);
+	char	   *problem = OrionParseForVerdict(ParseRollout, PG_GETARG_JSONB_P(0));
+
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid rollout: %s", problem),
+				 errhint("See \"Feature flags\" in orion's README for the two forms a rollout takes.")));
 	PG_RETURN_BOOL(true);
 }
 
@@ -424,7 +408,12 @@ PG_FUNCTION_INFO_V1(orion_validate_segment_constraints);
 Datum
 orion_validate_segment_constraints(PG_FUNCTION_ARGS)
 {
-	CheckParses(PG_GETARG_JSONB_P(0), true);
+	char	   *problem = OrionParseForVerdict(ParseSegment, PG_GETARG_JSONB_P(0));
+
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid segment: %s", problem)));
 	PG_RETURN_BOOL(true);
 }
 

@@ -11,6 +11,9 @@ RESET client_min_messages;
 CREATE TEMP TABLE people AS
     SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid AS id
       FROM generate_series(1, 10000) AS i;
+-- assignments name existing users (orion.enforce_user_references)
+INSERT INTO orion_auth.users (id, email, password_hash)
+SELECT id, id || '@example.com', '$argon2id$x' FROM people;
 
 --
 -- Variants: [{"key", "name", "weight", "isControl", "config"}]
@@ -154,14 +157,20 @@ SELECT orion.track_conversion('checkout', '00000000-0000-4000-8000-000000000001'
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active) VALUES
     ('example-a', 'Example A', '[{"key": "control", "isControl": true}, {"key": "treatment"}]', true),
     ('example-b', 'Example B', '[{"key": "control", "weight": 1}, {"key": "b", "weight": 1}, {"key": "c", "weight": 2}]', true);
-CREATE FUNCTION pg_temp.load_example(test_key text, variant text, users int, converted int) RETURNS void
-LANGUAGE sql AS $$
-    WITH t AS (SELECT id FROM orion_ab_testing.ab_tests WHERE key = test_key),
-         u AS (SELECT gen_random_uuid() AS user_id, g FROM generate_series(1, users) AS g),
-         a AS (INSERT INTO orion_ab_testing.ab_test_assignments (user_id, test_id, variant)
-               SELECT u.user_id, t.id, variant FROM u, t RETURNING user_id)
+CREATE FUNCTION pg_temp.load_example(test_key text, variant_key text, users int, converted int) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE example_users AS
+        SELECT gen_random_uuid() AS user_id, g FROM generate_series(1, users) AS g;
+    INSERT INTO orion_auth.users (id, email, password_hash)
+        SELECT user_id, user_id || '@example.com', '$argon2id$x' FROM example_users;
+    INSERT INTO orion_ab_testing.ab_test_assignments (user_id, test_id, variant)
+        SELECT u.user_id, t.id, variant_key FROM example_users u, orion_ab_testing.ab_tests t WHERE t.key = test_key;
     INSERT INTO orion_ab_testing.ab_test_conversions (test_id, user_id, variant, event)
-    SELECT t.id, u.user_id, variant, 'purchase' FROM u, t WHERE u.g <= converted
+        SELECT t.id, u.user_id, variant_key, 'purchase' FROM example_users u, orion_ab_testing.ab_tests t
+         WHERE t.key = test_key AND u.g <= converted;
+    DROP TABLE example_users;
+END
 $$;
 SELECT pg_temp.load_example('example-a', 'control', 1000, 100),
        pg_temp.load_example('example-a', 'treatment', 1050, 136),
@@ -208,4 +217,5 @@ SELECT orion.assign_variant('running', '00000000-0000-4000-8000-000000000004');
 RESET ROLE;
 
 DELETE FROM orion_ab_testing.ab_tests;
+DELETE FROM orion_auth.users;
 DELETE FROM orion_auth.audit_logs;

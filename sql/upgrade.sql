@@ -46,6 +46,10 @@ CREATE FUNCTION pg_temp.orion_fingerprint() RETURNS text LANGUAGE sql AS $$
         SELECT format('table %s %s %s', c.oid::regclass, c.relacl, obj_description(c.oid, 'pg_class'))
           FROM pg_class c WHERE c.relnamespace::regnamespace::text LIKE 'orion%'
         UNION ALL
+        SELECT format('trigger %s', pg_get_triggerdef(t.oid))
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace::regnamespace::text LIKE 'orion%' AND NOT t.tgisinternal
+        UNION ALL
         SELECT format('config %s', c::regclass)
           FROM pg_extension, unnest(extconfig) AS c WHERE extname = 'orion'
     ) AS objects(x)
@@ -60,3 +64,30 @@ SELECT pg_temp.orion_fingerprint() = :'upgraded' AS upgraded_equals_fresh;
 
 -- there is no way down
 ALTER EXTENSION orion UPDATE TO '0.1.0';
+
+-- 0.4.0 to 0.5.0 with notifications in the table: the original platform's
+-- are marked delivered, a channel it never had stops the update until fixed,
+-- and a row naming a missing user is left for find_orphans
+SET client_min_messages = warning;
+DROP EXTENSION orion;
+CREATE EXTENSION orion VERSION '0.4.0';
+RESET client_min_messages;
+INSERT INTO orion_auth.users (id, email, password_hash)
+VALUES ('00000000-0000-4000-8000-000000000001', 'kept@example.com', '$argon2id$x');
+INSERT INTO orion_notifications.notifications (user_id, type, channel, title, message) VALUES
+    ('00000000-0000-4000-8000-000000000001', 'welcome', 'email', 'Welcome', 'Hello'),
+    ('00000000-0000-4000-8000-000000000001', 'welcome', 'carrier pigeon', 'Welcome', 'Hello'),
+    ('00000000-0000-4000-8000-0000000000ff', 'welcome', 'sms', 'Welcome', 'Hello');
+ALTER EXTENSION orion UPDATE TO '0.5.0';
+SELECT extversion FROM pg_extension WHERE extname = 'orion';
+UPDATE orion_notifications.notifications SET channel = 'in_app' WHERE channel = 'carrier pigeon';
+ALTER EXTENSION orion UPDATE TO '0.5.0';
+SELECT extversion FROM pg_extension WHERE extname = 'orion';
+SELECT channel, status, attempts FROM orion_notifications.notifications ORDER BY channel;
+SELECT orion.send_notification('00000000-0000-4000-8000-000000000001', 'news', 'email', 'News', 'Hi') IS NOT NULL AS sent;
+SELECT status, count(*) FROM orion_notifications.notifications GROUP BY status ORDER BY status;
+SELECT * FROM orion.find_orphans();
+SET client_min_messages = warning;
+DROP EXTENSION orion;
+CREATE EXTENSION orion;
+RESET client_min_messages;

@@ -26,7 +26,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/async.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -44,7 +43,6 @@
 
 /* ab_test_assignments.variant is varchar(100) */
 #define VARIANT_KEY_MAX_CHARS 100
-#define CACHE_CHANNEL "orion_cache_invalidate"
 
 static OrionQuery find_assignment = {
 	"SELECT variant::text FROM orion_ab_testing.ab_test_assignments"
@@ -288,9 +286,8 @@ orion_assign_variant(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(chosen->key);
 		if (OrionQueryRun(&insert_assignment, values, NULL, false, 1) == 1)
 		{
+			/* the assignment's NOTIFY comes from orion.notify_cache() on the table */
 			result = DatumGetTextP(SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1));
-			Async_Notify(CACHE_CHANNEL,
-						 psprintf("ab_test:%s:assignment:%s", UserIdText(&test->id), user_text));
 		}
 		else
 		{

@@ -42,8 +42,8 @@
 #define CACHE_CHANNEL "orion_cache_invalidate"
 
 /* Whether the statement running is a COPY (a dump being loaded). */
-static bool
-LoadingByCopy(void)
+bool
+OrionLoadingByCopy(void)
 {
 	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY;
 }
@@ -95,7 +95,7 @@ orion_audit_change(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("orion.audit_change() takes a resource name, a key column and an optional cache key prefix")));
-	if (LoadingByCopy())
+	if (OrionLoadingByCopy())
 		return PointerGetDatum(NULL);
 
 	rel = trigdata->tg_relation;

@@ -49,6 +49,16 @@ int			orion_refresh_reuse_interval = 10;
 int			orion_max_failed_logins = 5;
 int			orion_lockout_duration = 15 * 60;
 
+int			orion_user_delete_notifications = ORION_USER_DELETE_NOTIFICATIONS_DELETE;
+bool		orion_enforce_user_references = true;
+
+static const struct config_enum_entry user_delete_notifications_options[] = {
+	{"delete", ORION_USER_DELETE_NOTIFICATIONS_DELETE, false},
+	{"anonymize", ORION_USER_DELETE_NOTIFICATIONS_ANONYMIZE, false},
+	{"anonymise", ORION_USER_DELETE_NOTIFICATIONS_ANONYMIZE, true},
+	{NULL, 0, false}
+};
+
 char	   *orion_actor_id = NULL;
 char	   *orion_client_ip = NULL;
 char	   *orion_client_user_agent = NULL;
@@ -204,6 +214,25 @@ OrionGucInit(void)
 							   PGC_USERSET,
 							   0,
 							   CheckClientUserAgent, NULL, NULL);
+
+	DefineCustomEnumVariable("orion.user_delete_notifications",
+							 "What becomes of a deleted user's notifications: delete or anonymize.",
+							 "anonymize keeps them, without the user's id and metadata, for counts.",
+							 &orion_user_delete_notifications,
+							 ORION_USER_DELETE_NOTIFICATIONS_DELETE,
+							 user_delete_notifications_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("orion.enforce_user_references",
+							 "Refuse notifications and AB assignments for users that do not exist.",
+							 "Turn off only where the users live in another database.",
+							 &orion_enforce_user_references,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved(ORION_GUC_PREFIX);
 }

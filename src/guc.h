@@ -36,6 +36,16 @@ extern char *orion_actor_id;
 extern char *orion_client_ip;
 extern char *orion_client_user_agent;
 
+/* cross-schema integrity */
+typedef enum OrionUserDeleteNotifications
+{
+	ORION_USER_DELETE_NOTIFICATIONS_DELETE,
+	ORION_USER_DELETE_NOTIFICATIONS_ANONYMIZE
+} OrionUserDeleteNotifications;
+
+extern int	orion_user_delete_notifications;
+extern bool orion_enforce_user_references;
+
 extern void OrionGucInit(void);
 extern bool OrionLooksLikeIpAddress(const char *s);
 

@@ -24,6 +24,13 @@
 extern PGDLLEXPORT void _PG_init(void);
 
 /*
+ * Whether the running statement is a COPY, as pg_restore and psql load a
+ * dump: orion's triggers neither audit, notify nor check references then
+ * (change_trigger.c).
+ */
+extern bool OrionLoadingByCopy(void);
+
+/*
  * Refuse a NULL argument with a clear error. orion's functions are not
  * STRICT where a NULL would otherwise pass for an answer (a NULL from
  * login() would read as "no such user").

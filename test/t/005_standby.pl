@@ -141,6 +141,10 @@ is(validate_on_standby($new_access), '', 'an expired access token gets no row on
 my @assigned = map { sprintf('00000000-0000-4000-8000-%012d', $_) } 1 .. 6;
 my ($newcomer, $latecomer) = ('00000000-0000-4000-8000-000000000099', '00000000-0000-4000-8000-000000000098');
 my $uuids = join(', ', map { "'$_'::uuid" } @assigned);
+# assignments name existing users (orion.enforce_user_references)
+$primary->safe_psql('postgres', qq{
+INSERT INTO orion_auth.users (id, email, password_hash)
+SELECT u, u || '\@example.com', 'x' FROM unnest(ARRAY[$uuids, '$newcomer'::uuid, '$latecomer'::uuid]) AS u});
 $primary->safe_psql('postgres', q{
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active, start_date)
 VALUES ('checkout', 'Checkout', '[{"key": "control", "isControl": true, "weight": 50}, {"key": "b", "weight": 50}]',

@@ -190,6 +190,8 @@ INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALU
     ('button-color', 'Button color', true,
      '{"percentage": 100, "variants": [{"key": "blue", "weight": 75, "value": "#0000ff"}, {"key": "red", "weight": 25, "value": "#ff0000"}]}');
 CREATE TEMP TABLE demo_users AS SELECT gen_random_uuid() AS id FROM generate_series(1, 10000);
+INSERT INTO orion_auth.users (id, email, password_hash)
+SELECT id, id || '@demo.example', '(demo user: no password)' FROM demo_users;
 SELECT count(*) AS users,
        count(*) FILTER (WHERE orion.flag_enabled('new-checkout', id)) AS "got new-checkout",
        round(100.0 * count(*) FILTER (WHERE orion.flag_enabled('new-checkout', id)) / count(*), 1) AS percent
@@ -258,4 +260,68 @@ SELECT variant, is_control, users, conversions, round(conversion_rate::numeric, 
   FROM orion.ab_test_results('pricing-page', 'purchase');
 
 \echo
-\echo 'That is orion 0.4.0: the foundation, Auth, Feature flags and AB testing. See README.md for every function and setting.'
+\echo '24. Notifications, as a member of orion_notifications_service. in_app ones are'
+\echo '    delivered by being stored; the others wait for a delivery worker.'
+SELECT array_agg(id) AS some_users FROM (SELECT id FROM demo_users LIMIT 3) AS u \gset
+CREATE ROLE demo_notify_app LOGIN IN ROLE orion_notifications_service;
+SET ROLE demo_notify_app;
+SELECT orion.send_notification(:'grace', 'welcome', 'in_app', 'Welcome, Grace', 'Your account is ready.') AS welcome \gset
+SELECT orion.send_notification(:'grace', 'receipt', 'email', 'Your receipt', 'Thank you for your order.',
+                               '{"order": 1042}') AS receipt \gset
+SELECT orion.send_notifications(:'some_users', 'maintenance', 'push', 'Maintenance tonight', 'From 2 to 3 am.') AS "sent to 3 users";
+SELECT title, channel, status, read FROM orion.list_notifications(:'grace');
+SELECT orion.unread_count(:'grace') AS unread;
+SELECT orion.mark_read(:'welcome') AS marked_read;
+SELECT orion.unread_count(:'grace') AS unread;
+\echo '    A worker claims pending email (FOR UPDATE SKIP LOCKED, so workers never'
+\echo '    collide), sends it, and reports back:'
+SELECT id, title, attempts FROM orion.claim_notifications('email', 10);
+SELECT orion.report_delivery(:'receipt', true) AS reported;
+SELECT title, status, delivered_at IS NOT NULL AS delivered FROM orion_notifications.notifications
+ WHERE user_id = :'grace' ORDER BY created_at;
+\set ON_ERROR_STOP off
+\echo '    A notification for a user that does not exist is refused:'
+SELECT orion.send_notification(gen_random_uuid(), 'x', 'email', 'Hi', 'Nobody reads this');
+\set ON_ERROR_STOP on
+RESET ROLE;
+
+\echo
+\echo '25. Applications can LISTEN instead of polling: new notifications on'
+\echo '    orion_notifications, and the original platform''s Redis keys on'
+\echo '    orion_cache_invalidate, both sent at commit (psql prints them as they come):'
+LISTEN orion_notifications;
+LISTEN orion_cache_invalidate;
+SELECT orion.send_notification(:'grace', 'tip', 'in_app', 'Did you know?', 'Flags evaluate in the database.') IS NOT NULL AS sent;
+UPDATE orion_feature_flags.feature_flags SET rollout = '{"percentage": 30}' WHERE key = 'new-checkout';
+UNLISTEN *;
+
+\echo
+\echo '26. Deleting a user takes everything of theirs, in every service, in one'
+\echo '    statement: sessions and tokens, notifications, AB assignments and'
+\echo '    conversions. The audit log keeps its entries, and records the deletion.'
+SELECT orion.assign_variant('pricing-page', :'grace') IS NOT NULL AS grace_in_test;
+CREATE TEMP TABLE demo_grace AS SELECT :'grace'::uuid AS id;
+CREATE FUNCTION pg_temp.grace_rows() RETURNS TABLE ("table" text, rows bigint) LANGUAGE sql AS $$
+    SELECT 'orion_auth.sessions', count(*) FROM orion_auth.sessions WHERE user_id = (SELECT id FROM demo_grace)
+    UNION ALL SELECT 'orion_auth.refresh_tokens', count(*) FROM orion_auth.refresh_tokens WHERE user_id = (SELECT id FROM demo_grace)
+    UNION ALL SELECT 'orion_notifications.notifications', count(*) FROM orion_notifications.notifications WHERE user_id = (SELECT id FROM demo_grace)
+    UNION ALL SELECT 'orion_ab_testing.ab_test_assignments', count(*) FROM orion_ab_testing.ab_test_assignments WHERE user_id = (SELECT id FROM demo_grace)
+    UNION ALL SELECT 'orion_auth.audit_logs naming her', count(*) FROM orion_auth.audit_logs WHERE user_id = (SELECT id FROM demo_grace)
+$$;
+SELECT * FROM pg_temp.grace_rows();
+CREATE TEMP TABLE demo_grace_audit AS SELECT id FROM orion_auth.audit_logs WHERE user_id = :'grace';
+\echo '    The user service deletes her (orion.delete_user, or DELETE on its view):'
+CREATE ROLE demo_profile_app LOGIN IN ROLE orion_user_service;
+SET ROLE demo_profile_app;
+SELECT orion.delete_user(:'grace') AS deleted;
+RESET ROLE;
+SELECT * FROM pg_temp.grace_rows();
+SELECT count(*) AS "her audit entries, kept", count(user_id) AS "still naming her"
+  FROM orion_auth.audit_logs WHERE id IN (SELECT id FROM demo_grace_audit);
+SELECT action, resource_id, old_data->>'email' AS email, old_data ? 'password_hash' AS has_password_hash
+  FROM orion_auth.audit_logs WHERE action = 'user.deleted' AND resource_id = :'grace';
+SELECT * FROM orion.find_orphans();
+DROP ROLE demo_notify_app, demo_profile_app;
+
+\echo
+\echo 'That is orion 0.5.0: the foundation, Auth, Feature flags, AB testing, Notifications and cross-service integrity. See README.md for every function and setting.'

@@ -19,7 +19,8 @@ OBJS         = src/orion.o src/guc.o src/query.o src/base64.o src/phc.o src/toke
                src/murmur3.o src/flag_value.o src/flag_parse.o src/flag_eval.o \
                src/flag_cache.o src/flag.o src/change_trigger.o src/table_cache.o \
                src/growthbook.o src/ab.o src/ab_cache.o src/ab_results.o src/validate.o \
-               src/user_reference.o src/cache_event.o
+               src/user_reference.o src/cache_event.o \
+               src/maintenance.o src/worker.o
 SHLIB_LINK   = -largon2
 PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 

@@ -22,7 +22,9 @@
 
 #include <limits.h>
 
+#include "nodes/pg_list.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "guc.h"
 #include "phc.h"
@@ -49,6 +51,12 @@ int			orion_refresh_reuse_interval = 10;
 int			orion_max_failed_logins = 5;
 int			orion_lockout_duration = 15 * 60;
 
+int			orion_maintenance_naptime = 60;
+char	   *orion_maintenance_databases = NULL;
+int			orion_revoked_token_retention = 7 * 24 * 60 * 60;
+int			orion_read_notification_retention = 0;
+int			orion_audit_retention = 0;
+
 int			orion_user_delete_notifications = ORION_USER_DELETE_NOTIFICATIONS_DELETE;
 bool		orion_enforce_user_references = true;
 
@@ -66,6 +74,7 @@ char	   *orion_client_user_agent = NULL;
 static bool CheckActorId(char **newval, void **extra, GucSource source);
 static bool CheckClientIp(char **newval, void **extra, GucSource source);
 static bool CheckClientUserAgent(char **newval, void **extra, GucSource source);
+static bool CheckDatabaseList(char **newval, void **extra, GucSource source);
 
 /*
  * Define every orion.* setting, then reserve the prefix. Reserving it turns
@@ -234,7 +243,80 @@ OrionGucInit(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("orion.maintenance_naptime",
+							"Time between two maintenance passes of the background worker.",
+							NULL,
+							&orion_maintenance_naptime,
+							60, 1, 24 * 60 * 60,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("orion.maintenance_databases",
+							   "Databases the maintenance worker serves, comma-separated.",
+							   "Empty: none. Needs orion in shared_preload_libraries.",
+							   &orion_maintenance_databases,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   CheckDatabaseList, NULL, NULL);
+
+	DefineCustomIntVariable("orion.revoked_token_retention",
+							"How long expired or revoked refresh tokens are kept before maintenance removes them.",
+							"While kept, a revoked token presented again is recognised as reuse.",
+							&orion_revoked_token_retention,
+							7 * 24 * 60 * 60, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("orion.read_notification_retention",
+							"How long read notifications are kept before maintenance removes them; 0 keeps them.",
+							NULL,
+							&orion_read_notification_retention,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("orion.audit_retention",
+							"How long audit entries are kept before maintenance removes them; 0 keeps them.",
+							NULL,
+							&orion_audit_retention,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved(ORION_GUC_PREFIX);
+}
+
+/*
+ * orion.maintenance_databases: a list of names, as search_path is (quote a
+ * name with capitals or commas). At most ORION_MAX_MAINTENANCE_DATABASES.
+ */
+static bool
+CheckDatabaseList(char **newval, void **extra, GucSource source)
+{
+	char	   *copy;
+	List	   *names;
+	bool		ok;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	copy = pstrdup(*newval);
+	ok = SplitIdentifierString(copy, ',', &names);
+	if (!ok)
+		GUC_check_errdetail("orion.maintenance_databases must be a comma-separated list of database names.");
+	else if (list_length(names) > ORION_MAX_MAINTENANCE_DATABASES)
+	{
+		GUC_check_errdetail("orion.maintenance_databases names at most %d databases.",
+							ORION_MAX_MAINTENANCE_DATABASES);
+		ok = false;
+	}
+	list_free(names);
+	pfree(copy);
+	return ok;
 }
 
 /* orion.actor_id: empty, or a uuid in its usual 8-4-4-4-12 form. */

@@ -36,6 +36,14 @@ extern char *orion_actor_id;
 extern char *orion_client_ip;
 extern char *orion_client_user_agent;
 
+/* maintenance (durations in seconds; a retention of 0 keeps rows) */
+#define ORION_MAX_MAINTENANCE_DATABASES 32
+extern int	orion_maintenance_naptime;
+extern char *orion_maintenance_databases;
+extern int	orion_revoked_token_retention;
+extern int	orion_read_notification_retention;
+extern int	orion_audit_retention;
+
 /* cross-schema integrity */
 typedef enum OrionUserDeleteNotifications
 {

@@ -26,6 +26,7 @@
 #include "flag.h"
 #include "guc.h"
 #include "orion.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -45,6 +46,7 @@ _PG_init(void)
 	OrionGucInit();
 	FlagCacheInit();
 	AbCacheInit();
+	OrionWorkerInit();
 }
 
 /*

@@ -324,4 +324,29 @@ SELECT * FROM orion.find_orphans();
 DROP ROLE demo_notify_app, demo_profile_app;
 
 \echo
-\echo 'That is orion 0.5.0: the foundation, Auth, Feature flags, AB testing, Notifications and cross-service integrity. See README.md for every function and setting.'
+\echo '27. Maintenance. Expired sessions and stale tokens are removed in batches that'
+\echo '    never wait on a login. Here, 1,000 sessions whose access tokens expired a'
+\echo '    minute ago, and 100 that are live:'
+INSERT INTO orion_auth.sessions (user_id, token, expires_at)
+SELECT id, encode(sha256(convert_to(id::text, 'UTF8')), 'hex'),
+       now() + CASE WHEN row_number() OVER () <= 1000 THEN interval '-1 minute' ELSE interval '15 minutes' END
+  FROM (SELECT id FROM demo_users LIMIT 1100) AS u;
+SELECT sessions, sessions_to_expire, refresh_tokens, refresh_tokens_to_expire FROM orion.status;
+\echo '    A background worker does it every orion.maintenance_naptime (started here'
+\echo '    without a restart; in production name the databases in orion.maintenance_databases):'
+SELECT orion.start_maintenance_worker() IS NOT NULL AS worker_started \gset
+SELECT :'worker_started' AS worker_started;
+DO $$
+BEGIN
+    FOR i IN 1..40 LOOP     -- its first pass comes at once; wait up to 10 s for it
+        EXIT WHEN EXISTS (SELECT FROM orion.maintenance_state);
+        PERFORM pg_sleep(0.25);
+    END LOOP;
+END
+$$;
+SELECT sessions, sessions_to_expire, last_run_by, last_run_ok, total_removed FROM orion.status;
+SELECT orion.stop_maintenance_worker() AS workers_stopped;
+\echo '    or pg_cron, with orion.schedule_maintenance(), or anyone: orion.run_maintenance().'
+
+\echo
+\echo 'That is orion 0.6.0: the foundation, Auth, Feature flags, AB testing, Notifications, cross-service integrity and maintenance. See README.md for every function and setting.'

@@ -7,6 +7,10 @@
 -- What maintenance looks for, indexed so that each batch is a range scan
 -------------------------------------------------------------------------------
 
+-- sessions are walked in (expires_at, id) order: the id breaks ties between
+-- sessions created together (the seed's index had expires_at alone)
+DROP INDEX orion_auth.idx_sessions_expires_at;
+CREATE INDEX idx_sessions_expires_at ON orion_auth.sessions (expires_at, id);
 CREATE INDEX idx_refresh_tokens_expires_at ON orion_auth.refresh_tokens (expires_at);
 CREATE INDEX idx_refresh_tokens_revoked ON orion_auth.refresh_tokens
     ((coalesce(revoked_at, created_at))) WHERE revoked;
@@ -96,6 +100,7 @@ CREATE FUNCTION orion.schedule_maintenance(schedule text DEFAULT '* * * * *')
     AS $$
     DECLARE
         cron_database text := current_setting('cron.database_name', true);
+        job text := 'orion-maintenance-' || current_database();
     BEGIN
         IF schedule IS NULL THEN
             RAISE EXCEPTION 'schedule must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -105,16 +110,16 @@ CREATE FUNCTION orion.schedule_maintenance(schedule text DEFAULT '* * * * *')
                 USING ERRCODE = 'undefined_object',
                       HINT = CASE
                         WHEN cron_database IS NOT NULL AND cron_database <> current_database() THEN
-                            format('pg_cron runs in database %I. There, run: SELECT cron.schedule_in_database(''orion-maintenance'', %L, ''SELECT orion.run_maintenance()'', %L). Or use orion''s own worker (orion.maintenance_databases).',
-                                   cron_database, schedule, current_database())
+                            format('pg_cron runs in database "%s". There, run: SELECT cron.schedule_in_database(%L, %L, ''SELECT orion.run_maintenance()'', %L). Or use orion''s own worker (orion.maintenance_databases).',
+                                   cron_database, job, schedule, current_database())
                         ELSE
                             'Add pg_cron to shared_preload_libraries, restart, and CREATE EXTENSION pg_cron here; or use orion''s own worker (orion.maintenance_databases).'
                         END;
         END IF;
-        RETURN cron.schedule('orion-maintenance', schedule, 'SELECT orion.run_maintenance()');
+        RETURN cron.schedule(job, schedule, 'SELECT orion.run_maintenance()');
     END
     $$;
-COMMENT ON FUNCTION orion.schedule_maintenance(text) IS 'Schedules the maintenance pass with pg_cron as job orion-maintenance (again: a new schedule); returns the job id';
+COMMENT ON FUNCTION orion.schedule_maintenance(text) IS 'Schedules the maintenance pass with pg_cron as job orion-maintenance-<database> (again: a new schedule); returns the job id';
 
 CREATE FUNCTION orion.unschedule_maintenance()
     RETURNS boolean
@@ -125,11 +130,12 @@ CREATE FUNCTION orion.unschedule_maintenance()
         IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
             RETURN false;
         END IF;
-        RETURN EXISTS (SELECT FROM cron.job WHERE jobname = 'orion-maintenance' AND username = current_user)
-               AND cron.unschedule('orion-maintenance');
+        RETURN EXISTS (SELECT FROM cron.job WHERE jobname = 'orion-maintenance-' || current_database()
+                                                 AND username = current_user)
+               AND cron.unschedule('orion-maintenance-' || current_database());
     END
     $$;
-COMMENT ON FUNCTION orion.unschedule_maintenance() IS 'Removes the pg_cron job orion-maintenance; false when there was none';
+COMMENT ON FUNCTION orion.unschedule_maintenance() IS 'Removes the pg_cron job orion-maintenance-<database>; false when there was none';
 
 -------------------------------------------------------------------------------
 -- Status

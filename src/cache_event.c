@@ -16,7 +16,10 @@
  * "channel"}, so an application can push a new notification without
  * polling.
  *
- * Rows loaded by COPY (a dump being restored) send nothing.
+ * Rows loaded by COPY (a dump being restored) send nothing, and neither do
+ * rows the maintenance pass removes: expired sessions, which no cache keeps
+ * past their expiry. (Announcing a million of them would also make every
+ * login wait for the notification queue's lock behind the purge.)
  *
  * Copyright (c) 2026, the orion authors
  *
@@ -34,6 +37,7 @@
 #include "utils/json.h"
 #include "utils/rel.h"
 
+#include "maintenance.h"
 #include "orion.h"
 
 /* The template with each {column} replaced by the row's value; NULL if one is NULL. */
@@ -89,7 +93,7 @@ orion_notify_cache(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("orion.notify_cache(key_template) must be fired AFTER ... FOR EACH ROW")));
-	if (OrionLoadingByCopy())
+	if (OrionLoadingByCopy() || OrionMaintenanceRunning())
 		return PointerGetDatum(NULL);
 
 	tupdesc = RelationGetDescr(trigdata->tg_relation);

@@ -168,6 +168,29 @@ RunSessionBatch(OrionQuery *q, double retention, int batch_size,
 	return chosen;
 }
 
+int
+OrionStartWorkerTransaction(void)
+{
+	int			nest_level;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	nest_level = OrionPinSearchPath();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	return nest_level;
+}
+
+void
+OrionCommitWorkerTransaction(int nest_level)
+{
+	SPI_finish();
+	OrionUnpinSearchPath(nest_level);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
 /*
  * Run batches of one kind until one comes back short. With own_transactions
  * each batch is a transaction of its own (the worker, outside any), else
@@ -186,19 +209,10 @@ RunBatches(BatchFunction batch, OrionQuery *q, double retention, int batch_size,
 		CHECK_FOR_INTERRUPTS();
 		if (own_transactions)
 		{
-			int			nest_level;
+			int			nest_level = OrionStartWorkerTransaction();
 
-			SetCurrentStatementStartTimestamp();
-			StartTransactionCommand();
-			PushActiveSnapshot(GetTransactionSnapshot());
-			nest_level = OrionPinSearchPath();
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
 			chosen = batch(q, retention, batch_size, &cursor, &removed);
-			SPI_finish();
-			OrionUnpinSearchPath(nest_level);
-			PopActiveSnapshot();
-			CommitTransactionCommand();
+			OrionCommitWorkerTransaction(nest_level);
 		}
 		else
 			chosen = batch(q, retention, batch_size, &cursor, &removed);
@@ -219,11 +233,34 @@ ExpireSessions(int batch_size, bool own_transactions, int64 *tokens_removed)
 	return RunBatches(RunSessionBatch, &delete_dead_sessions, 0, batch_size, own_transactions);
 }
 
+static bool maintenance_running = false;
+
+bool
+OrionMaintenanceRunning(void)
+{
+	return maintenance_running;
+}
+
+static void
+ExpireSessionsQuietly(int batch_size, bool own_transactions, OrionMaintenanceCounts *counts)
+{
+	maintenance_running = true;
+	PG_TRY();
+	{
+		counts->sessions = ExpireSessions(batch_size, own_transactions, &counts->refresh_tokens);
+	}
+	PG_FINALLY();
+	{
+		maintenance_running = false;
+	}
+	PG_END_TRY();
+}
+
 void
 OrionMaintenancePass(int batch_size, bool own_transactions, OrionMaintenanceCounts *counts)
 {
 	memset(counts, 0, sizeof(*counts));
-	counts->sessions = ExpireSessions(batch_size, own_transactions, &counts->refresh_tokens);
+	ExpireSessionsQuietly(batch_size, own_transactions, counts);
 	if (orion_read_notification_retention > 0)
 		counts->notifications = RunBatches(RunRetentionBatch, &delete_old_read_notifications,
 										   orion_read_notification_retention,
@@ -276,14 +313,15 @@ Datum
 orion_expire_sessions(PG_FUNCTION_ARGS)
 {
 	int			batch_size = BatchSizeArg(fcinfo);
-	int64		sessions;
-	int64		tokens;
 
+	OrionMaintenanceCounts counts;
+
+	memset(&counts, 0, sizeof(counts));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	sessions = ExpireSessions(batch_size, false, &tokens);
+	ExpireSessionsQuietly(batch_size, false, &counts);
 	SPI_finish();
-	PG_RETURN_INT64(sessions + tokens);
+	PG_RETURN_INT64(counts.sessions + counts.refresh_tokens);
 }
 
 /* Four bigint columns from counts, as a row of fcinfo's result type. */

@@ -34,6 +34,19 @@ typedef struct OrionMaintenanceCounts
 extern void OrionMaintenancePass(int batch_size, bool own_transactions,
 								 OrionMaintenanceCounts *counts);
 
+/*
+ * Whether a maintenance pass is removing rows in this backend: its deletes
+ * announce no cache keys (cache_event.c).
+ */
+extern bool OrionMaintenanceRunning(void);
+
+/*
+ * A transaction of its own, outside any (the worker's): started with a
+ * snapshot, search_path pinned and SPI connected, and committed.
+ */
+extern int	OrionStartWorkerTransaction(void);
+extern void OrionCommitWorkerTransaction(int nest_level);
+
 /* Record a run in orion.maintenance_state (SPI connected); error NULL on success. */
 extern void OrionRecordMaintenanceRun(TimestampTz started, const char *by,
 									  const OrionMaintenanceCounts *counts,

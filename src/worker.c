@@ -19,6 +19,9 @@
  * SIGHUP reloads the settings, SIGTERM ends the worker, and so does the
  * postmaster's death.
  *
+ * A worker holds a session advisory lock in its database while it runs,
+ * so a database has one worker however it was started; a second one exits.
+ *
  * orion.start_maintenance_worker() starts a worker without the launcher
  * (and without preloading); orion.stop_maintenance_worker() is SQL.
  *
@@ -61,6 +64,17 @@
 #define LAUNCHER_TYPE "orion maintenance launcher"
 #define WORKER_TYPE "orion maintenance"
 
+/*
+ * One worker per database: the worker holds this session advisory lock
+ * (pg_locks: locktype advisory, classid 1869769070 "orio", objid 1,
+ * objsubid 2) in its database while it runs.
+ */
+#define WORKER_LOCK_KEY1 1869769070
+#define WORKER_LOCK_KEY2 1
+
+/* how long start_maintenance_worker waits for its worker to take the lock (ms) */
+#define START_TIMEOUT_MS 10000L
+
 /* how often the launcher looks at its workers, at the latest (ms) */
 #define LAUNCHER_NAPTIME_MS 5000L
 
@@ -92,7 +106,7 @@ OrionWorkerInit(void)
 		return;
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 10;
 	strlcpy(worker.bgw_library_name, "orion", BGW_MAXLEN);
@@ -212,6 +226,8 @@ OrionMaintenanceLauncherMain(Datum main_arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	/* no database: connected only to show in pg_stat_activity */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
 	loop_context = AllocSetContextCreate(TopMemoryContext, "orion maintenance launcher",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -237,6 +253,47 @@ OrionMaintenanceLauncherMain(Datum main_arg)
 						 LAUNCHER_NAPTIME_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+static OrionQuery take_worker_lock = {
+	"SELECT pg_catalog.pg_try_advisory_lock($1, $2)",
+	2, {INT4OID, INT4OID}, NULL
+};
+
+/* pg_locks is read anew on every call, unlike pg_stat_activity within a transaction */
+static OrionQuery worker_of_database = {
+	"SELECT l.pid FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_database d ON d.oid = l.database"
+	" WHERE l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid"
+	"   AND l.objsubid = 2 AND l.granted AND d.datname = $3",
+	3, {INT4OID, INT4OID, NAMEOID}, NULL
+};
+
+/* Take the worker lock of this database; false if another worker holds it. */
+static bool
+TakeWorkerLock(void)
+{
+	Datum		values[2] = {Int32GetDatum(WORKER_LOCK_KEY1), Int32GetDatum(WORKER_LOCK_KEY2)};
+	int			nest_level = OrionStartWorkerTransaction();
+	bool		isnull;
+	bool		taken;
+
+	OrionQueryRun(&take_worker_lock, values, NULL, false, 1);
+	taken = DatumGetBool(OrionQueryGet(0, 1, &isnull));
+	OrionCommitWorkerTransaction(nest_level);
+	return taken;
+}
+
+/* The pid of the worker serving dbname, or 0. SPI connected. */
+static pid_t
+WorkerOfDatabase(Name dbname)
+{
+	Datum		values[3] = {Int32GetDatum(WORKER_LOCK_KEY1), Int32GetDatum(WORKER_LOCK_KEY2),
+	NameGetDatum(dbname)};
+	bool		isnull;
+
+	if (OrionQueryRun(&worker_of_database, values, NULL, true, 1) != 1)
+		return 0;
+	return DatumGetInt32(OrionQueryGet(0, 1, &isnull));
 }
 
 /*
@@ -277,19 +334,10 @@ OrionReady(const char *dbname, bool *said)
 static void
 RecordPass(TimestampTz started, const OrionMaintenanceCounts *counts, const char *error)
 {
-	int			nest_level;
+	int			nest_level = OrionStartWorkerTransaction();
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	nest_level = OrionPinSearchPath();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	OrionRecordMaintenanceRun(started, "worker", counts, error);
-	SPI_finish();
-	OrionUnpinSearchPath(nest_level);
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	OrionCommitWorkerTransaction(nest_level);
 }
 
 /* One pass; an error is logged and recorded, and the worker goes on. */
@@ -343,6 +391,13 @@ OrionMaintenanceWorkerMain(Datum main_arg)
 
 	pass_context = AllocSetContextCreate(TopMemoryContext, "orion maintenance pass",
 										 ALLOCSET_DEFAULT_SIZES);
+	if (!TakeWorkerLock())
+	{
+		ereport(LOG,
+				(errmsg("another orion maintenance worker serves database \"%s\"; this one exits",
+						dbname)));
+		proc_exit(0);
+	}
 	ereport(LOG, (errmsg("orion maintenance worker started for database \"%s\"", dbname)));
 
 	for (;;)
@@ -366,11 +421,6 @@ OrionMaintenanceWorkerMain(Datum main_arg)
 	}
 }
 
-static OrionQuery running_worker = {
-	"SELECT pid FROM pg_catalog.pg_stat_activity WHERE backend_type = $1 AND datname = $2 LIMIT 1",
-	2, {TEXTOID, NAMEOID}, NULL
-};
-
 /*
  * orion.start_maintenance_worker(database) starts a worker for a database
  * (this one by default) and returns its pid, or the pid of the one already
@@ -381,42 +431,50 @@ Datum
 orion_start_maintenance_worker(PG_FUNCTION_ARGS)
 {
 	Name		dbname;
-	Datum		values[2];
 	BackgroundWorkerHandle *handle;
-	BgwHandleStatus status;
 	pid_t		pid = 0;
-	bool		running;
+	pid_t		serving;
+	long		waited;
 
 	ORION_REQUIRE_ARG(fcinfo, 0, "database");
 	dbname = PG_GETARG_NAME(0);
 	(void) get_database_oid(NameStr(*dbname), false);	/* 3D000 if there is none */
 
-	values[0] = CStringGetTextDatum(WORKER_TYPE);
-	values[1] = NameGetDatum(dbname);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	running = OrionQueryRun(&running_worker, values, NULL, true, 1) == 1;
-	if (running)
+	serving = WorkerOfDatabase(dbname);
+	if (serving == 0)
 	{
-		bool		isnull;
+		if (!RegisterWorker(NameStr(*dbname), &handle))
+		{
+			SPI_finish();
+			WarnNoSlot(NameStr(*dbname));
+			PG_RETURN_NULL();
+		}
+		if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("the orion maintenance worker of database \"%s\" did not start",
+							NameStr(*dbname)),
+					 errhint("The server log says why.")));
 
-		pid = DatumGetInt32(OrionQueryGet(0, 1, &isnull));
+		/*
+		 * Wait until a worker holds the database's lock: ours, or one started
+		 * at the same moment (ours then exits).
+		 */
+		for (waited = 0; waited < START_TIMEOUT_MS; waited += 10)
+		{
+			pid_t		unused;
+
+			if ((serving = WorkerOfDatabase(dbname)) != 0 ||
+				GetBackgroundWorkerPid(handle, &unused) == BGWH_STOPPED)
+				break;
+			CHECK_FOR_INTERRUPTS();
+			pg_usleep(10000L);
+		}
 	}
 	SPI_finish();
-	if (running)
-		PG_RETURN_INT32(pid);
-
-	if (!RegisterWorker(NameStr(*dbname), &handle))
-	{
-		WarnNoSlot(NameStr(*dbname));
-		PG_RETURN_NULL();
-	}
-	status = WaitForBackgroundWorkerStartup(handle, &pid);
-	if (status != BGWH_STARTED)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("the orion maintenance worker of database \"%s\" did not start",
-						NameStr(*dbname)),
-				 errhint("The server log says why.")));
+	if (serving != 0)
+		PG_RETURN_INT32(serving);
 	PG_RETURN_INT32(pid);
 }

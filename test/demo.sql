@@ -299,7 +299,9 @@ UNLISTEN *;
 \echo '26. Deleting a user takes everything of theirs, in every service, in one'
 \echo '    statement: sessions and tokens, notifications, AB assignments and'
 \echo '    conversions. The audit log keeps its entries, and records the deletion.'
-SELECT orion.assign_variant('pricing-page', :'grace') IS NOT NULL AS grace_in_test;
+INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active) VALUES
+    ('onboarding-tour', 'Onboarding tour', '[{"key": "off", "isControl": true}, {"key": "on"}]', true);
+SELECT orion.assign_variant('onboarding-tour', :'grace') AS "grace's onboarding-tour variant";
 CREATE TEMP TABLE demo_grace AS SELECT :'grace'::uuid AS id;
 CREATE FUNCTION pg_temp.grace_rows() RETURNS TABLE ("table" text, rows bigint) LANGUAGE sql AS $$
     SELECT 'orion_auth.sessions', count(*) FROM orion_auth.sessions WHERE user_id = (SELECT id FROM demo_grace)

@@ -56,13 +56,17 @@ src/orion.o: orion.control
 src/growthbook.o: override CFLAGS += -ffp-contract=off
 src/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
 
-.PHONY: test demo dist
+.PHONY: test demo bench dist
 
 test:
 	@bash test/run
 
 demo:
 	@bash test/demo
+
+# Benchmarks against their baselines (QUICK=1: reduced scale).
+bench:
+	@QUICK=$(QUICK) bash test/bench/run
 
 # Release archive from the committed tree (pgvector's way).
 dist:

@@ -11,6 +11,14 @@
 -- sessions created together (the seed's index had expires_at alone)
 DROP INDEX orion_auth.idx_sessions_expires_at;
 CREATE INDEX idx_sessions_expires_at ON orion_auth.sessions (expires_at, id);
+-- A user's assignment is looked up by (user_id, test_id). Before the table
+-- has statistics the planner rates the unique index and the seed's index on
+-- test_id alike, and a plan on test_id alone made each lookup read every
+-- assignment of the test (quadratic in a batch). With user_id in both
+-- indexes, either plan probes one row; test_id stays the leading column.
+DROP INDEX orion_ab_testing.idx_ab_test_assignments_test_id;
+CREATE INDEX idx_ab_test_assignments_test_id ON orion_ab_testing.ab_test_assignments (test_id, user_id);
+
 CREATE INDEX idx_refresh_tokens_expires_at ON orion_auth.refresh_tokens (expires_at);
 CREATE INDEX idx_refresh_tokens_revoked ON orion_auth.refresh_tokens
     ((coalesce(revoked_at, created_at))) WHERE revoked;

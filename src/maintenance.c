@@ -58,10 +58,14 @@
 #define OLD_AUDIT_WHERE(retention) \
 	"a.created_at <= now() - make_interval(secs => " retention ")"
 
-/* a batch: $1 retention (seconds), $2 batch size */
+/*
+ * a batch: $1 retention (seconds), $2 batch size. The ids go through an
+ * array so that the delete probes the primary key: a generic plan of
+ * "id IN (subquery)" hash-joins a sequential scan of the whole table.
+ */
 #define BATCH_DELETE(table, alias, where) \
-	"DELETE FROM " table " WHERE id IN (SELECT " alias ".id FROM " table " " alias \
-	" WHERE " where " LIMIT $2 FOR UPDATE SKIP LOCKED)"
+	"DELETE FROM " table " WHERE id = ANY (ARRAY(SELECT " alias ".id FROM " table " " alias \
+	" WHERE " where " LIMIT $2 FOR UPDATE SKIP LOCKED))"
 
 static OrionQuery delete_expired_tokens = {
 	BATCH_DELETE("orion_auth.refresh_tokens", "r", EXPIRED_TOKEN_WHERE("$1")),
@@ -89,7 +93,8 @@ static OrionQuery delete_dead_sessions = {
 	" SELECT s.id, s.expires_at FROM orion_auth.sessions s"
 	"  WHERE " DEAD_SESSION_WHERE " AND (s.expires_at, s.id) > ($2, $3)"
 	"  ORDER BY s.expires_at, s.id LIMIT $1 FOR UPDATE OF s SKIP LOCKED),"
-	" gone AS (DELETE FROM orion_auth.sessions s USING doomed d WHERE s.id = d.id RETURNING 1),"
+	" gone AS (DELETE FROM orion_auth.sessions s"
+	"  WHERE s.id = ANY (ARRAY(SELECT d.id FROM doomed d)) RETURNING 1),"
 	" last AS (SELECT d.expires_at, d.id FROM doomed d ORDER BY d.expires_at DESC, d.id DESC LIMIT 1)"
 	" SELECT (SELECT count(*) FROM doomed), (SELECT count(*) FROM gone),"
 	"        (SELECT expires_at FROM last), (SELECT id FROM last)",

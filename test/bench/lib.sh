@@ -1,0 +1,47 @@
+# test/bench/lib.sh: helpers for benchmark rows (sourced by each row script).
+
+set -euo pipefail
+
+# scale FULL QUICK: the FULL figure, or QUICK when QUICK=1.
+scale() { if [ "${QUICK:-0}" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+
+# psql_value SQL: run SQL, print its single value.
+psql_value() { psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
+
+# median X...: the median of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+# ratio A B: A / B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+# verdict RATIO OP LIMIT: "met" if RATIO OP LIMIT holds (OP is <= or >=), else "MISSED".
+verdict() {
+    awk -v r="$1" -v op="$2" -v l="$3" 'BEGIN {
+        ok = (op == "<=") ? (r <= l) : (r >= l); print ok ? "met" : "MISSED" }'
+}
+
+# bench_row ROW MEASURE ORION BASELINE RATIO GOAL VERDICT: one table line.
+bench_row() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@"; }
+
+# sql_ms SQL: the server-side time of SQL in milliseconds (EXPLAIN ANALYZE's
+# execution time would count instrumentation: this times the statement).
+sql_ms() {
+    psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | tail -n 1
+SELECT clock_timestamp() AS t0 \gset
+$1;
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 3);
+SQL
+}
+
+# redis_server_binary: the path of a redis-server to run privately. Debian's
+# redis-tools ships it as redis-check-rdb (redis-server is a symlink to it in
+# the redis-server package, which would also start a system service): a link
+# named redis-server in BENCH_TMP makes it run as the server.
+redis_server_binary() {
+    if command -v redis-server >/dev/null 2>&1; then
+        command -v redis-server
+    else
+        ln -sf "$(command -v redis-check-rdb)" "$BENCH_TMP/redis-server"
+        echo "$BENCH_TMP/redis-server"
+    fi
+}

@@ -18,18 +18,8 @@ users=$(scale 1000000 100000)
 runs=$(scale 5 3)
 pl_users=$((users / 10))
 
-# timed_ms SQL: SQL's server-side time in milliseconds, in a session that
-# evaluated the flag once first (its cache filled), serial and without JIT.
-timed_ms() {
-    psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | tail -n 1
-SET max_parallel_workers_per_gather = 0;
-SET jit = off;
-SELECT orion.flag_enabled('bench-flag', NULL, '{"properties": {"country": "NO"}}') \gset warm_
-SELECT clock_timestamp() AS t0 \gset
-$1;
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 3);
-SQL
-}
+# each timed statement runs after one evaluation, so that the flag cache is filled
+warm="SELECT orion.flag_enabled('bench-flag', NULL, '{\"properties\": {\"country\": \"NO\"}}')"
 
 echo "flag evaluation: $users users, $runs runs" >&2
 
@@ -121,10 +111,10 @@ psql_value "$q_floor" >/dev/null
 
 t_orion=() t_floor=() t_pl=()
 for ((i = 1; i <= runs; i++)); do
-    t_floor+=("$(timed_ms "$q_floor")")
-    t_orion+=("$(timed_ms "$q_orion")")
+    t_floor+=("$(timed_ms "$warm" "$q_floor")")
+    t_orion+=("$(timed_ms "$warm" "$q_orion")")
     # Scaled to the full count of users.
-    pl=$(timed_ms "$q_plpgsql")
+    pl=$(timed_ms "$warm" "$q_plpgsql")
     t_pl+=("$(awk -v t="$pl" -v k="$((users / pl_users))" 'BEGIN { printf "%.3f", t * k }')")
     echo "run $i: floor ${t_floor[-1]} ms, orion ${t_orion[-1]} ms, PL/pgSQL ${t_pl[-1]} ms (scaled)" >&2
 done

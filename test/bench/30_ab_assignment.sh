@@ -19,19 +19,6 @@
 users=$(scale 100000 10000)
 runs=$(scale 5 3)
 
-# timed_ms WARMUP SQL: SQL's server-side time in milliseconds, in a session
-# that ran WARMUP first.
-timed_ms() {
-    psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | tail -n 1
-SET max_parallel_workers_per_gather = 0;
-SET jit = off;
-$1;
-SELECT clock_timestamp() AS t0 \gset
-$2;
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 3);
-SQL
-}
-
 echo "AB assignment: $users users, $runs runs" >&2
 
 psql -X -q -v ON_ERROR_STOP=1 >&2 <<SQL

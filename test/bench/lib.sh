@@ -45,3 +45,17 @@ redis_server_binary() {
         echo "$BENCH_TMP/redis-server"
     fi
 }
+
+# timed_ms WARMUP SQL: SQL's server-side time in milliseconds, in a session
+# that ran WARMUP first (to fill orion's caches), serial and without JIT so
+# that the figure is one core's work.
+timed_ms() {
+    psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | tail -n 1
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+$1;
+SELECT clock_timestamp() AS t0 \gset
+$2;
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 3);
+SQL
+}

@@ -15,10 +15,10 @@ EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(first
 
 MODULE_big   = orion
 OBJS         = src/orion.o src/guc.o src/query.o src/base64.o src/phc.o src/token.o \
-               src/password.o src/audit.o src/session.o src/account.o \
+               src/password.o src/audit.o src/session.o src/session_validate.o src/account.o \
                src/murmur3.o src/flag_value.o src/flag_parse.o src/flag_eval.o \
                src/flag_cache.o src/flag.o src/change_trigger.o src/table_cache.o \
-               src/growthbook.o src/ab.o src/ab_cache.o src/ab_results.o src/validate.o \
+               src/growthbook.o src/ab.o src/ab_cache.o src/ab_store.o src/ab_results.o src/key_memo.o src/index_probe.o src/validate.o \
                src/user_reference.o src/cache_event.o \
                src/maintenance.o src/worker.o
 SHLIB_LINK   = -largon2

@@ -216,6 +216,54 @@ SELECT orion.peek_variant('running', '00000000-0000-4000-8000-000000000003') IS 
 SELECT orion.assign_variant('running', '00000000-0000-4000-8000-000000000004');
 RESET ROLE;
 
+-- A stored assignment is read by probing the (user_id, test_id) index, which
+-- reads what the SELECT would. With row security on the table the probe
+-- steps aside and the policy decides: here the service may see variant a
+-- only, so a user stored with b is not answered from the index (the
+-- statement's insert then meets the policy, as it would without orion).
+SELECT count(*) FILTER (WHERE variant = 'a') > 0 AND count(*) FILTER (WHERE variant = 'b') > 0 AS both_variants
+  FROM people, orion.assign_variant('running', id) AS variant
+ WHERE id <= '00000000-0000-4000-8000-000000000040';
+SELECT min(user_id::text) FILTER (WHERE variant = 'a') AS user_a, min(user_id::text) FILTER (WHERE variant = 'b') AS user_b
+  FROM orion_ab_testing.ab_test_assignments
+ WHERE test_id = (SELECT id FROM orion_ab_testing.ab_tests WHERE key = 'running') \gset
+ALTER TABLE orion_ab_testing.ab_test_assignments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_a ON orion_ab_testing.ab_test_assignments FOR SELECT TO orion_ab_testing_service
+    USING (variant = 'a');
+CREATE POLICY may_insert ON orion_ab_testing.ab_test_assignments FOR INSERT TO orion_ab_testing_service
+    WITH CHECK (true);
+SET ROLE orion_ab_testing_service;
+SELECT orion.assign_variant('running', :'user_a') AS visible_a;
+SELECT orion.assign_variant('running', :'user_b') AS hidden_b;
+RESET ROLE;
+DROP POLICY only_a ON orion_ab_testing.ab_test_assignments;
+DROP POLICY may_insert ON orion_ab_testing.ab_test_assignments;
+ALTER TABLE orion_ab_testing.ab_test_assignments DISABLE ROW LEVEL SECURITY;
+SET ROLE orion_ab_testing_service;
+SELECT orion.assign_variant('running', :'user_b') AS b_again;
+RESET ROLE;
+
+-- search_path cannot hijack peek_variant (SECURITY DEFINER): the probe
+-- resolves nothing by name, and its statement (when the probe steps aside)
+-- runs with search_path pinned to pg_catalog, pg_temp
+CREATE SCHEMA trojan;
+CREATE FUNCTION trojan.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'trojan operator called';
+END
+$$;
+CREATE OPERATOR trojan.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = trojan.uuid_eq);
+GRANT USAGE ON SCHEMA trojan TO PUBLIC;
+SET search_path = trojan, pg_catalog;
+SELECT orion.peek_variant('running', '00000000-0000-4000-8000-000000000003') IS NOT NULL AS probed;
+ALTER TABLE orion_ab_testing.ab_test_assignments ENABLE ROW LEVEL SECURITY;
+SELECT orion.peek_variant('running', '00000000-0000-4000-8000-000000000003') IS NOT NULL AS by_the_statement;
+ALTER TABLE orion_ab_testing.ab_test_assignments DISABLE ROW LEVEL SECURITY;
+RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA trojan CASCADE;
+RESET client_min_messages;
+
 DELETE FROM orion_ab_testing.ab_tests;
 DELETE FROM orion_auth.users;
 DELETE FROM orion_auth.audit_logs;

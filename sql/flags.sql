@@ -59,6 +59,20 @@ SELECT orion.flag_enabled('beta-plan', NULL, '{"properties": {"plan": "beta-pro-
        orion.flag_enabled('big-carts', NULL, '{"properties": {"cartTotal": "100.5"}}') AS above,
        orion.flag_enabled('big-carts', NULL, '{"properties": {"cartTotal": 100}}') AS equal,
        orion.flag_enabled('big-carts', NULL, '{"properties": {"cartTotal": "lots"}}') AS not_a_number;
+-- one call over many rows remembers the last flag and context between rows:
+-- each row still gets the answer of its own key and context
+SELECT n, k, c, orion.flag_enabled(k, NULL, c::jsonb) AS enabled
+  FROM (VALUES (1, 'norway', '{"properties": {"country": "NO"}}'),
+               (2, 'norway', '{"properties": {"country": "NO"}}'),
+               (3, 'norway', '{"properties": {"country": "SE"}}'),
+               (4, 'norway', '{"country": "NO"}'),
+               (5, 'norway', '{}'),
+               (6, 'norway', '{"properties": {"country": "NO"}}'),
+               (7, 'big-carts', '{"properties": {"country": "NO"}}'),
+               (8, 'big-carts', '{"properties": {"cartTotal": 200}}'),
+               (9, 'no-such-flag', '{"properties": {"cartTotal": 200}}'),
+               (10, 'norway', '{"properties": {"country": "NO", "cartTotal": 200}}')) AS t(n, k, c)
+ ORDER BY n;
 
 -- the user's own email, role and emailVerified, without the caller passing them
 SET orion.argon2_memory_kib = 1024;

@@ -78,6 +78,33 @@ SELECT * FROM pg_temp.token_row('laptop');
 SELECT * FROM pg_temp.token_row('laptop 2');
 -- the replaced access token lives on until it expires, so another tab keeps working
 SELECT pg_temp.valid('laptop') AS old_access_token, pg_temp.valid('laptop 2') AS new_access_token;
+-- search_path cannot hijack validate_session (SECURITY DEFINER): the probe of
+-- a current token resolves nothing by name, and the statements it runs
+-- otherwise (a replaced token; a table the probe steps aside for, here one
+-- with row security) run with search_path pinned to pg_catalog, pg_temp
+CREATE SCHEMA trojan;
+CREATE FUNCTION trojan.text_eq(varchar, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'trojan operator called';
+END
+$$;
+CREATE OPERATOR trojan.= (LEFTARG = varchar, RIGHTARG = text, FUNCTION = trojan.text_eq);
+CREATE FUNCTION trojan.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'trojan operator called';
+END
+$$;
+CREATE OPERATOR trojan.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = trojan.uuid_eq);
+GRANT USAGE ON SCHEMA trojan TO PUBLIC;
+SET search_path = trojan, pg_catalog, pg_temp;
+SELECT pg_temp.valid('laptop 2') AS probed, pg_temp.valid('laptop') AS replaced_token;
+ALTER TABLE orion_auth.sessions ENABLE ROW LEVEL SECURITY;
+SELECT pg_temp.valid('laptop 2') AS by_the_statement;
+ALTER TABLE orion_auth.sessions DISABLE ROW LEVEL SECURITY;
+RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA trojan CASCADE;
+RESET client_min_messages;
 -- two tabs refreshing with the same token within orion.refresh_reuse_interval:
 -- both get tokens, in the same session
 SELECT pg_temp.refresh('laptop tab 2', 'laptop') AS second_tab;

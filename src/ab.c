@@ -36,6 +36,8 @@
 #include "utils/uuid.h"
 
 #include "ab.h"
+#include "ab_store.h"
+#include "key_memo.h"
 #include "growthbook.h"
 #include "orion.h"
 #include "query.h"
@@ -43,12 +45,6 @@
 
 /* ab_test_assignments.variant is varchar(100) */
 #define VARIANT_KEY_MAX_CHARS 100
-
-static OrionQuery find_assignment = {
-	"SELECT variant::text FROM orion_ab_testing.ab_test_assignments"
-	" WHERE user_id = $1 AND test_id = $2",
-	2, {UUIDOID, UUIDOID}, NULL
-};
 
 static OrionQuery insert_assignment = {
 	"INSERT INTO orion_ab_testing.ab_test_assignments (user_id, test_id, variant)"
@@ -215,32 +211,33 @@ AbChooseVariant(const AbTest *test, const char *user_id_text)
 	return i < 0 ? NULL : &test->variants[i];
 }
 
-/* The test_key argument's test, or NULL when no such test exists. */
+/*
+ * The test_key argument's test, or NULL when no such test exists; the call
+ * site remembers it between calls (key_memo.h).
+ */
 static AbTest *
 TestArg(FunctionCallInfo fcinfo)
 {
+	OrionKeyMemo *memo = (OrionKeyMemo *) fcinfo->flinfo->fn_extra;
+	uint64		generation;
+	text	   *key;
+	void	   *test;
+	char		buf[ORION_KEY_MAX_BYTES + 1];
+
 	ORION_REQUIRE_ARG(fcinfo, 0, "test_key");
 	ORION_REQUIRE_ARG(fcinfo, 1, "user_id");
-	return AbCacheLookup(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-}
-
-/*
- * The stored variant of the user in test (SPI connected), or NULL. The
- * result is palloc'd in the caller's context. fresh reads with a new
- * snapshot (READ COMMITTED), to see a row another session committed during
- * this statement.
- */
-static text *
-StoredVariant(const AbTest *test, pg_uuid_t *user_id, bool fresh)
-{
-	Datum		values[2];
-	bool		isnull;
-
-	values[0] = UUIDPGetDatum(user_id);
-	values[1] = UUIDPGetDatum(&test->id);
-	if (OrionQueryRun(&find_assignment, values, NULL, !fresh, 1) == 0)
-		return NULL;
-	return DatumGetTextP(SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1));
+	key = PG_GETARG_TEXT_PP(0);
+	if (VARSIZE_ANY_EXHDR(key) > ORION_KEY_MAX_BYTES)
+		return NULL;			/* no test has so long a key */
+	if (memo == NULL)
+		memo = fcinfo->flinfo->fn_extra = OrionKeyMemoCreate(fcinfo->flinfo->fn_mcxt);
+	generation = AbCacheGeneration();
+	if (OrionKeyMemoGet(memo, generation, key, &test))
+		return test;
+	OrionKeyCString(key, buf);
+	test = AbCacheLookup(buf);
+	OrionKeyMemoSet(memo, generation, key, test);
+	return test;
 }
 
 static char *
@@ -263,39 +260,33 @@ orion_assign_variant(PG_FUNCTION_ARGS)
 	text	   *result;
 	Datum		values[3];
 	bool		isnull;
+	bool		inserted;
 
 	if (test == NULL || !AbTestRunning(test))
 		PG_RETURN_NULL();
 
+	/* sticky: a stored assignment is the answer */
+	result = AbStoredVariant(&test->id, user_id, false);
+	if (result != NULL)
+		PG_RETURN_TEXT_P(result);
+
+	user_text = UserIdText(user_id);
+	chosen = AbChooseVariant(test, user_text);
+	if (chosen == NULL)
+		PG_RETURN_NULL();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-
-	/* sticky: a stored assignment is the answer */
-	result = StoredVariant(test, user_id, false);
-	if (result == NULL)
-	{
-		user_text = UserIdText(user_id);
-		chosen = AbChooseVariant(test, user_text);
-		if (chosen == NULL)
-		{
-			SPI_finish();
-			PG_RETURN_NULL();
-		}
-		values[0] = UUIDPGetDatum(user_id);
-		values[1] = UUIDPGetDatum(&test->id);
-		values[2] = CStringGetTextDatum(chosen->key);
-		if (OrionQueryRun(&insert_assignment, values, NULL, false, 1) == 1)
-		{
-			/* the assignment's NOTIFY comes from orion.notify_cache() on the table */
-			result = DatumGetTextP(SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1));
-		}
-		else
-		{
-			/* another session assigned this user first: its answer stands */
-			result = StoredVariant(test, user_id, true);
-		}
-	}
+	values[0] = UUIDPGetDatum(user_id);
+	values[1] = UUIDPGetDatum(&test->id);
+	values[2] = CStringGetTextDatum(chosen->key);
+	inserted = OrionQueryRun(&insert_assignment, values, NULL, false, 1) == 1;
+	/* the assignment's NOTIFY comes from orion.notify_cache() on the table */
+	if (inserted)
+		result = DatumGetTextP(SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1));
 	SPI_finish();
+	/* else another session assigned this user first: its answer stands */
+	if (!inserted)
+		result = AbStoredVariant(&test->id, user_id, true);
 	if (result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(result);
@@ -318,10 +309,7 @@ orion_peek_variant(PG_FUNCTION_ARGS)
 
 	if (test == NULL || !AbTestRunning(test))
 		PG_RETURN_NULL();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	result = StoredVariant(test, user_id, false);
-	SPI_finish();
+	result = AbStoredVariant(&test->id, user_id, false);
 	if (result != NULL)
 		PG_RETURN_TEXT_P(result);
 	chosen = AbChooseVariant(test, UserIdText(user_id));
@@ -359,14 +347,11 @@ orion_track_conversion(PG_FUNCTION_ARGS)
 	if (test == NULL)
 		PG_RETURN_BOOL(false);
 
+	variant = AbStoredVariant(&test->id, user_id, false);
+	if (variant == NULL)
+		PG_RETURN_BOOL(false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	variant = StoredVariant(test, user_id, false);
-	if (variant == NULL)
-	{
-		SPI_finish();
-		PG_RETURN_BOOL(false);
-	}
 	values[0] = UUIDPGetDatum(&test->id);
 	values[1] = UUIDPGetDatum(user_id);
 	values[2] = PointerGetDatum(variant);

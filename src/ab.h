@@ -49,6 +49,8 @@ extern char *AbParseVariants(Jsonb *variants, AbTest *test);
 
 /* The cached test of that key, or NULL (ab_cache.c). */
 extern AbTest *AbCacheLookup(const char *key);
+/* Which filling of the cache is current (filling it if stale). */
+extern uint64 AbCacheGeneration(void);
 extern void AbCacheInit(void);
 
 /*

@@ -27,15 +27,14 @@
 
 #include "ab.h"
 #include "growthbook.h"
+#include "key_memo.h"
 #include "query.h"
 #include "table_cache.h"
 
-/* ab_tests.key is varchar(100): at most 400 bytes of UTF-8 */
-#define AB_KEY_MAX_BYTES 400
 
 typedef struct AbEntry
 {
-	char		key[AB_KEY_MAX_BYTES + 1];
+	char		key[ORION_KEY_MAX_BYTES + 1];
 	AbTest	   *test;
 } AbEntry;
 
@@ -78,7 +77,7 @@ Fill(void)
 		MemoryContextReset(cache_context);
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = AB_KEY_MAX_BYTES + 1;
+	ctl.keysize = ORION_KEY_MAX_BYTES + 1;
 	ctl.entrysize = sizeof(AbEntry);
 	ctl.hcxt = cache_context;
 	tests_by_key = hash_create("orion AB tests", 32, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
@@ -124,7 +123,7 @@ Fill(void)
 			OrionGrowthbookBucketRanges(t->nvariants, t->traffic_allocation, weights,
 										t->nvariants, t->ranges);
 		}
-		if (strlen(t->key) > AB_KEY_MAX_BYTES)
+		if (strlen(t->key) > ORION_KEY_MAX_BYTES)
 			continue;
 		entry = hash_search(tests_by_key, t->key, HASH_ENTER, &found);
 		entry->test = t;
@@ -142,8 +141,16 @@ AbCacheLookup(const char *key)
 
 	if (OrionTableCacheStale(&tables))
 		Fill();
-	if (strlen(key) > AB_KEY_MAX_BYTES)
+	if (strlen(key) > ORION_KEY_MAX_BYTES)
 		return NULL;
 	entry = hash_search(tests_by_key, key, HASH_FIND, NULL);
 	return entry ? entry->test : NULL;
+}
+
+uint64
+AbCacheGeneration(void)
+{
+	if (OrionTableCacheStale(&tables))
+		Fill();
+	return OrionTableCacheGeneration(&tables);
 }

@@ -31,13 +31,11 @@
 #include "utils/uuid.h"
 
 #include "flag.h"
+#include "key_memo.h"
 #include "murmur3.h"
 #include "orion.h"
 #include "query.h"
 #include "validate.h"
-
-/* the longest flag key that can exist (varchar(100) in UTF-8) */
-#define FLAG_KEY_MAX_BYTES 400
 
 static OrionQuery user_attributes = {
 	"SELECT email::text, role::text, coalesce(email_verified, false)"
@@ -45,20 +43,35 @@ static OrionQuery user_attributes = {
 	1, {UUIDOID}, NULL
 };
 
-/* The uuid in its text form into out[37], without allocating. */
+/*
+ * The uuid in its text form into out[37], without allocating: two hex
+ * digits per byte from a table (this runs once per evaluated row).
+ */
 static void
 UuidText(const pg_uuid_t *uuid, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
+	static char pairs[256][2];
+	static bool pairs_ready = false;
 	int			i;
 	char	   *p = out;
 
+	if (!pairs_ready)
+	{
+		static const char hex[] = "0123456789abcdef";
+
+		for (i = 0; i < 256; i++)
+		{
+			pairs[i][0] = hex[i >> 4];
+			pairs[i][1] = hex[i & 0x0F];
+		}
+		pairs_ready = true;
+	}
 	for (i = 0; i < UUID_LEN; i++)
 	{
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			*p++ = '-';
-		*p++ = hex[uuid->data[i] >> 4];
-		*p++ = hex[uuid->data[i] & 0x0F];
+		memcpy(p, pairs[uuid->data[i]], 2);
+		p += 2;
 	}
 	*p = '\0';
 }
@@ -81,40 +94,146 @@ IsEmptyObject(Datum d)
 }
 
 /*
- * The context from the user_id and context arguments (argno and argno + 1).
- * The context must be a JSON object; its "properties", if any, an object.
+ * What a call site remembers in fn_extra between calls: the flag it names,
+ * looked up once per filling of the flag cache rather than once per row,
+ * and the last context object with the fields read from it.
+ */
+typedef struct FlagMemo
+{
+	OrionKeyMemo *flag;			/* the flag_key's flag */
+	Jsonb	   *context;		/* a copy in fields.mcxt, or NULL */
+	JsonbContainer *properties; /* its "properties" object, or NULL */
+	FlagFieldMemo fields;
+} FlagMemo;
+
+/* the largest context remembered between calls; a bigger one is read each call */
+#define CONTEXT_MEMO_MAX_BYTES 8192
+
+static FlagMemo *
+GetMemo(FunctionCallInfo fcinfo)
+{
+	FlagMemo   *memo = (FlagMemo *) fcinfo->flinfo->fn_extra;
+
+	if (memo == NULL)
+	{
+		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FlagMemo));
+		memo->flag = OrionKeyMemoCreate(fcinfo->flinfo->fn_mcxt);
+		memo->fields.mcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+												  "orion flag context memo",
+												  ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = memo;
+	}
+	return memo;
+}
+
+/* Forget the remembered context and its fields. */
+static void
+ForgetContext(FlagMemo *memo)
+{
+	MemoryContextReset(memo->fields.mcxt);
+	memo->fields.nfields = 0;
+	memo->context = NULL;
+	memo->properties = NULL;
+}
+
+/* The flag the flag_key argument names, or NULL when there is none. */
+static Flag *
+LookupFlag(FunctionCallInfo fcinfo)
+{
+	FlagMemo   *memo = GetMemo(fcinfo);
+	uint64		generation = FlagCacheGeneration();
+	text	   *key;
+	void	   *flag;
+	char		buf[ORION_KEY_MAX_BYTES + 1];
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "flag_key");
+	key = PG_GETARG_TEXT_PP(0);
+	if (VARSIZE_ANY_EXHDR(key) > ORION_KEY_MAX_BYTES)
+		return NULL;			/* no flag has so long a key */
+	if (OrionKeyMemoGet(memo->flag, generation, key, &flag))
+		return flag;
+	if (memo->flag->generation != generation)
+		ForgetContext(memo);	/* its field names belonged to the old flags */
+	OrionKeyCString(key, buf);
+	flag = FlagCacheLookup(buf);
+	OrionKeyMemoSet(memo->flag, generation, key, flag);
+	return flag;
+}
+
+/*
+ * Check the context object and find its "properties"; errors for anything
+ * but an object with, if any, an object (or null) as properties.
  */
 static void
-BuildContext(FunctionCallInfo fcinfo, int argno, FlagContext *ctx)
+ReadContextObject(Jsonb *context, FlagContext *ctx)
 {
+	JsonbValue *properties;
+
+	if (!JB_ROOT_IS_OBJECT(context) || JB_ROOT_IS_SCALAR(context))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("context must be a JSON object"),
+				 errdetail("An Unleash context: {\"userId\": ..., \"sessionId\": ..., "
+						   "\"properties\": {...}}.")));
+	ctx->json = &context->root;
+	properties = getKeyJsonValueFromContainer(ctx->json, "properties",
+											  strlen("properties"), NULL);
+	if (properties != NULL && properties->type != jbvNull)
+	{
+		if (properties->type != jbvBinary || !JsonContainerIsObject(properties->val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("context.properties must be a JSON object")));
+		ctx->properties = properties->val.binary.data;
+	}
+}
+
+/*
+ * The context from the user_id and context arguments (argno and argno + 1).
+ * With a memo (the call site's, after LookupFlag), a context equal byte for
+ * byte to the last one reuses it and the fields already read from it.
+ */
+static void
+BuildContext(FunctionCallInfo fcinfo, int argno, FlagContext *ctx, FlagMemo *memo)
+{
+	Datum		d;
+	struct varlena *raw;
+
 	memset(ctx, 0, sizeof(*ctx));
 	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
 		UuidText(PG_GETARG_UUID_P(argno), ctx->user_id);
+	if (PG_NARGS() <= argno + 1 || PG_ARGISNULL(argno + 1))
+		return;
+	d = PG_GETARG_DATUM(argno + 1);
+	if (IsEmptyObject(d))
+		return;
 
-	if (PG_NARGS() > argno + 1 && !PG_ARGISNULL(argno + 1) &&
-		!IsEmptyObject(PG_GETARG_DATUM(argno + 1)))
+	raw = (struct varlena *) DatumGetPointer(d);
+	if (memo == NULL || VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw) ||
+		VARSIZE_ANY_EXHDR(raw) > CONTEXT_MEMO_MAX_BYTES)
 	{
-		Jsonb	   *context = PG_GETARG_JSONB_P(argno + 1);
-		JsonbValue *properties;
-
-		if (!JB_ROOT_IS_OBJECT(context) || JB_ROOT_IS_SCALAR(context))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("context must be a JSON object"),
-					 errdetail("An Unleash context: {\"userId\": ..., \"sessionId\": ..., "
-							   "\"properties\": {...}}.")));
-		ctx->json = &context->root;
-		properties = getKeyJsonValueFromContainer(ctx->json, "properties",
-												  strlen("properties"), NULL);
-		if (properties != NULL && properties->type != jbvNull)
-		{
-			if (properties->type != jbvBinary || !JsonContainerIsObject(properties->val.binary.data))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("context.properties must be a JSON object")));
-			ctx->properties = properties->val.binary.data;
-		}
+		ReadContextObject(PG_GETARG_JSONB_P(argno + 1), ctx);
+		return;
 	}
+	if (memo->context == NULL ||
+		VARSIZE(memo->context) - VARHDRSZ != VARSIZE_ANY_EXHDR(raw) ||
+		memcmp(VARDATA(memo->context), VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw)) != 0)
+	{
+		Jsonb	   *copy;
+		FlagContext read;
+
+		ForgetContext(memo);
+		copy = MemoryContextAlloc(memo->fields.mcxt, VARSIZE_ANY_EXHDR(raw) + VARHDRSZ);
+		SET_VARSIZE(copy, VARSIZE_ANY_EXHDR(raw) + VARHDRSZ);
+		memcpy(VARDATA(copy), VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw));
+		memset(&read, 0, sizeof(read));
+		ReadContextObject(copy, &read);
+		memo->context = copy;
+		memo->properties = read.properties;
+	}
+	ctx->json = &memo->context->root;
+	ctx->properties = memo->properties;
+	ctx->memo = &memo->fields;
 }
 
 void
@@ -151,54 +270,6 @@ FlagLoadUserAttributes(FlagContext *ctx)
 	}
 	SPI_finish();
 	OrionUnpinSearchPath(nest_level);
-}
-
-/*
- * The flag a call names, remembered in fn_extra: a query that evaluates one
- * flag over many rows looks it up once per cache filling, not per row.
- */
-typedef struct FlagMemo
-{
-	uint64		generation;
-	Flag	   *flag;
-	int			keylen;
-	char		key[FLAG_KEY_MAX_BYTES];
-} FlagMemo;
-
-static Flag *
-LookupFlag(FunctionCallInfo fcinfo, const char *key, int keylen)
-{
-	FlagMemo   *memo = (FlagMemo *) fcinfo->flinfo->fn_extra;
-	uint64		generation = FlagCacheGeneration();
-
-	if (memo != NULL && memo->generation == generation && memo->keylen == keylen &&
-		memcmp(memo->key, key, keylen) == 0)
-		return memo->flag;
-	if (memo == NULL)
-		memo = fcinfo->flinfo->fn_extra =
-			MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(FlagMemo));
-	memo->generation = generation;
-	memo->keylen = keylen;
-	memcpy(memo->key, key, keylen);
-	memo->flag = FlagCacheLookup(key);
-	return memo->flag;
-}
-
-/* The flag_key argument into buf; false when no flag can have that key. */
-static bool
-FlagKeyArg(FunctionCallInfo fcinfo, char *buf)
-{
-	text	   *key;
-	size_t		len;
-
-	ORION_REQUIRE_ARG(fcinfo, 0, "flag_key");
-	key = PG_GETARG_TEXT_PP(0);
-	len = VARSIZE_ANY_EXHDR(key);
-	if (len > FLAG_KEY_MAX_BYTES)
-		return false;
-	memcpy(buf, VARDATA_ANY(key), len);
-	buf[len] = '\0';
-	return true;
 }
 
 /* Unleash's variant object: name, enabled, feature_enabled, payload. */
@@ -248,14 +319,13 @@ PG_FUNCTION_INFO_V1(orion_flag_enabled);
 Datum
 orion_flag_enabled(PG_FUNCTION_ARGS)
 {
-	char		key[FLAG_KEY_MAX_BYTES + 1];
 	FlagContext ctx;
 	FlagResult	result;
-	Flag	   *flag;
+	Flag	   *flag = LookupFlag(fcinfo);
 
-	if (!FlagKeyArg(fcinfo, key) || (flag = LookupFlag(fcinfo, key, strlen(key))) == NULL)
+	if (flag == NULL)
 		PG_RETURN_BOOL(false);
-	BuildContext(fcinfo, 1, &ctx);
+	BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo));
 	FlagEvaluate(flag, &ctx, false, &result);
 	PG_RETURN_BOOL(result.enabled);
 }
@@ -267,15 +337,14 @@ PG_FUNCTION_INFO_V1(orion_flag_variant);
 Datum
 orion_flag_variant(PG_FUNCTION_ARGS)
 {
-	char		key[FLAG_KEY_MAX_BYTES + 1];
 	FlagContext ctx;
 	FlagResult	result;
-	Flag	   *flag;
+	Flag	   *flag = LookupFlag(fcinfo);
 
 	memset(&result, 0, sizeof(result));
-	if (FlagKeyArg(fcinfo, key) && (flag = FlagCacheLookup(key)) != NULL)
+	if (flag != NULL)
 	{
-		BuildContext(fcinfo, 1, &ctx);
+		BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo));
 		FlagEvaluate(flag, &ctx, true, &result);
 	}
 	PG_RETURN_JSONB_P(VariantJson(&result));
@@ -291,17 +360,15 @@ PG_FUNCTION_INFO_V1(orion_evaluate_flag);
 Datum
 orion_evaluate_flag(PG_FUNCTION_ARGS)
 {
-	char		key[FLAG_KEY_MAX_BYTES + 1];
 	FlagContext ctx;
 	FlagResult	result;
-	Flag	   *flag = NULL;
+	Flag	   *flag = LookupFlag(fcinfo);
 	StringInfoData buf;
-	bool		known = FlagKeyArg(fcinfo, key);
 
 	memset(&result, 0, sizeof(result));
-	if (known && (flag = FlagCacheLookup(key)) != NULL)
+	if (flag != NULL)
 	{
-		BuildContext(fcinfo, 1, &ctx);
+		BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo));
 		FlagEvaluate(flag, &ctx, true, &result);
 	}
 	else
@@ -342,7 +409,7 @@ orion_evaluate_all_flags(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	BuildContext(fcinfo, 0, &ctx);
+	BuildContext(fcinfo, 0, &ctx, NULL);
 	flags = FlagCacheAll(&n);
 	for (i = 0; i < n; i++)
 	{

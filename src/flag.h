@@ -187,10 +187,33 @@ extern char *FlagParseSegment(Jsonb *constraints, FlagSegment *segment);
  * object, maybe empty) and what orion adds: the user id, and the user's
  * email, role and emailVerified fetched on first use.
  */
+/*
+ * Fields already read from the caller's context object, kept by flag.c
+ * across calls that pass the same context, so that a query evaluating a
+ * flag for many users with one context reads its JSON once. Names are
+ * matched by address: they are the cached flag's strings or string
+ * constants, both stable for one generation of the flag cache, and the
+ * memo is emptied when the generation or the context changes.
+ */
+#define FLAG_FIELD_MEMO_SIZE 16
+
+typedef struct FlagFieldMemo
+{
+	MemoryContext mcxt;			/* holds the values; reset when emptied */
+	int			nfields;
+	struct
+	{
+		const char *name;
+		bool		top;		/* context[name], else context.properties[name] */
+		const char *value;		/* NULL: absent or null */
+	}			fields[FLAG_FIELD_MEMO_SIZE];
+} FlagFieldMemo;
+
 typedef struct FlagContext
 {
 	JsonbContainer *json;		/* the caller's context object, or NULL */
 	JsonbContainer *properties; /* its "properties" object, or NULL */
+	FlagFieldMemo *memo;		/* fields read so far, or NULL: read each time */
 	char		user_id[37];	/* the user_id argument as text, or "" */
 	bool		user_loaded;
 	bool		user_found;

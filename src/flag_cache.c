@@ -32,16 +32,15 @@
 #include "utils/memutils.h"
 
 #include "flag.h"
+#include "key_memo.h"
 #include "orion.h"
 #include "query.h"
 #include "table_cache.h"
 
-/* feature_flags.key is varchar(100): at most 400 bytes of UTF-8 */
-#define FLAG_KEY_MAX_BYTES 400
 
 typedef struct FlagEntry
 {
-	char		key[FLAG_KEY_MAX_BYTES + 1];
+	char		key[ORION_KEY_MAX_BYTES + 1];
 	Flag	   *flag;
 } FlagEntry;
 
@@ -102,7 +101,7 @@ Fill(void)
 	nflags = 0;
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = FLAG_KEY_MAX_BYTES + 1;
+	ctl.keysize = ORION_KEY_MAX_BYTES + 1;
 	ctl.entrysize = sizeof(FlagEntry);
 	ctl.hcxt = cache_context;
 	flags_by_key = hash_create("orion flags", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
@@ -142,7 +141,7 @@ Fill(void)
 		if (!isnull)
 			flag->config = DatumGetJsonbPCopy(config);
 
-		if (strlen(flag->key) > FLAG_KEY_MAX_BYTES)
+		if (strlen(flag->key) > ORION_KEY_MAX_BYTES)
 			continue;
 		entry = hash_search(flags_by_key, flag->key, HASH_ENTER, &found);
 		entry->flag = flag;
@@ -188,7 +187,7 @@ FlagCacheLookup(const char *key)
 	FlagEntry  *entry;
 
 	EnsureFilled();
-	if (strlen(key) > FLAG_KEY_MAX_BYTES)
+	if (strlen(key) > ORION_KEY_MAX_BYTES)
 		return NULL;
 	entry = hash_search(flags_by_key, key, HASH_FIND, NULL);
 	return entry ? entry->flag : NULL;

@@ -44,6 +44,9 @@
 
 static bool ConstraintsHold(FlagConstraint *constraints, int n, FlagContext *ctx);
 
+/* the name this file passes for userId: TopLevel knows it by its address */
+static const char UserIdField[] = "userId";
+
 /*
  * A scalar of the caller's context as Unleash's String() gives it; NULL for
  * null or absent.
@@ -69,12 +72,37 @@ JsonScalarText(JsonbValue *v)
 	}
 }
 
-static JsonbValue *
-JsonMember(JsonbContainer *object, const char *key)
+/*
+ * context[key] (top) or context.properties[key] as text, through the memo
+ * of fields already read when the caller keeps one.
+ */
+static const char *
+ContextField(FlagContext *ctx, bool top, const char *key)
 {
+	JsonbContainer *object = top ? ctx->json : ctx->properties;
+	FlagFieldMemo *memo = ctx->memo;
+	MemoryContext old;
+	const char *value;
+	int			i;
+
 	if (object == NULL)
 		return NULL;
-	return getKeyJsonValueFromContainer(object, key, strlen(key), NULL);
+	if (memo == NULL)
+		return JsonScalarText(getKeyJsonValueFromContainer(object, key, strlen(key), NULL));
+	for (i = 0; i < memo->nfields; i++)
+		if (memo->fields[i].name == key && memo->fields[i].top == top)
+			return memo->fields[i].value;
+	old = MemoryContextSwitchTo(memo->mcxt);
+	value = JsonScalarText(getKeyJsonValueFromContainer(object, key, strlen(key), NULL));
+	MemoryContextSwitchTo(old);
+	if (memo->nfields < FLAG_FIELD_MEMO_SIZE)
+	{
+		memo->fields[memo->nfields].name = key;
+		memo->fields[memo->nfields].top = top;
+		memo->fields[memo->nfields].value = value;
+		memo->nfields++;
+	}
+	return value;
 }
 
 /*
@@ -84,15 +112,13 @@ JsonMember(JsonbContainer *object, const char *key)
 static const char *
 TopLevel(FlagContext *ctx, const char *key)
 {
-	if (ctx->json != NULL)
-	{
-		const char *v = JsonScalarText(JsonMember(ctx->json, key));
+	const char *v = ContextField(ctx, true, key);
 
-		if (v != NULL)
-			return v;
-	}
-	/* the first character spares a strcmp on the hot path */
-	if (ctx->user_id[0] != '\0' && key[0] == 'u' && strcmp(key, "userId") == 0)
+	if (v != NULL)
+		return v;
+	/* the address, or else the first character, spares a strcmp on the hot path */
+	if (ctx->user_id[0] != '\0' &&
+		(key == UserIdField || (key[0] == 'u' && strcmp(key, UserIdField) == 0)))
 		return ctx->user_id;
 	return NULL;
 }
@@ -106,8 +132,8 @@ Resolve(FlagContext *ctx, const char *field)
 {
 	const char *v = TopLevel(ctx, field);
 
-	if (v == NULL && ctx->properties != NULL)
-		v = JsonScalarText(JsonMember(ctx->properties, field));
+	if (v == NULL)
+		v = ContextField(ctx, false, field);
 	if (v == NULL && ctx->user_id[0] != '\0' && (field[0] == 'e' || field[0] == 'r') &&
 		(strcmp(field, "email") == 0 || strcmp(field, "role") == 0 ||
 		 strcmp(field, "emailVerified") == 0))
@@ -137,7 +163,7 @@ RandomId(int max)
 }
 
 /* murmur3("groupId:id", seed) % modulus + 1 */
-static uint32
+static inline uint32
 Normalized(const char *group_id, const char *id, uint32 modulus, uint32 seed)
 {
 	char		stack[256];
@@ -161,8 +187,9 @@ InValues(const char *v, char **values, int n)
 {
 	int			i;
 
+	/* the first byte spares most strcmp calls */
 	for (i = 0; i < n; i++)
-		if (strcmp(values[i], v) == 0)
+		if (values[i][0] == v[0] && strcmp(values[i], v) == 0)
 			return true;
 	return false;
 }
@@ -395,12 +422,12 @@ StrategyRule(Flag *flag, FlagStrategy *s, FlagContext *ctx)
 			return true;
 
 		case FLAG_STRATEGY_USER_WITH_ID:
-			id = TopLevel(ctx, "userId");
+			id = TopLevel(ctx, UserIdField);
 			return id != NULL && InValues(id, s->list, s->nlist);
 
 		case FLAG_STRATEGY_GRADUAL_USER_ID:
 		case FLAG_STRATEGY_GRADUAL_SESSION_ID:
-			id = TopLevel(ctx, s->kind == FLAG_STRATEGY_GRADUAL_USER_ID ? "userId" : "sessionId");
+			id = TopLevel(ctx, s->kind == FLAG_STRATEGY_GRADUAL_USER_ID ? UserIdField : "sessionId");
 			if (!Truthy(id))
 				return false;
 			return s->percentage > 0 &&
@@ -420,7 +447,7 @@ StrategyRule(Flag *flag, FlagStrategy *s, FlagContext *ctx)
 				switch (s->stickiness_kind)
 				{
 					case FLAG_STICKINESS_DEFAULT:
-						id = TopLevel(ctx, "userId");
+						id = TopLevel(ctx, UserIdField);
 						if (!Truthy(id))
 							id = TopLevel(ctx, "sessionId");
 						if (!Truthy(id))
@@ -469,7 +496,7 @@ StrategyEnabled(Flag *flag, FlagStrategy *s, FlagContext *ctx)
 static const char *
 VariantSeed(FlagContext *ctx, const char *stickiness)
 {
-	static const char *const fields[] = {"userId", "sessionId", "remoteAddress"};
+	static const char *const fields[] = {UserIdField, "sessionId", "remoteAddress"};
 	int			i;
 
 	if (stickiness != NULL && strcmp(stickiness, "default") != 0)

@@ -23,9 +23,11 @@
 #include "utils/builtins.h"
 
 #include "ab.h"
+#include "ab_store.h"
 #include "flag.h"
 #include "guc.h"
 #include "orion.h"
+#include "session.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -46,6 +48,8 @@ _PG_init(void)
 	OrionGucInit();
 	FlagCacheInit();
 	AbCacheInit();
+	AbStoreInit();
+	OrionSessionValidateInit();
 	OrionWorkerInit();
 }
 

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * session.c
- *	  Sessions: login, validation, refresh-token rotation, logout and
- *	  revocation.
+ *	  Sessions: login, refresh-token rotation, logout and revocation
+ *	  (validation is session_validate.c).
  *
  * A session row is one signed-in device. Its token column holds the digest
  * of the current access token; previous_token keeps the one it replaced
@@ -92,18 +92,6 @@ static OrionQuery insert_refresh_token = {
 	"INSERT INTO orion_auth.refresh_tokens (user_id, session_id, token, expires_at)"
 	" VALUES ($1, $2, $3, $4)",
 	4, {UUIDOID, UUIDOID, TEXTOID, TIMESTAMPTZOID}, NULL
-};
-
-static OrionQuery find_session_by_access_token = {
-	"SELECT s.user_id, s.id, u.email::text, u.role::text, s.expires_at"
-	" FROM orion_auth.sessions s JOIN orion_auth.users u ON u.id = s.user_id"
-	" WHERE s.token = $1 AND s.revoked_at IS NULL AND s.expires_at > pg_catalog.now()"
-	" UNION ALL"
-	" SELECT s.user_id, s.id, u.email::text, u.role::text, s.previous_expires_at"
-	" FROM orion_auth.sessions s JOIN orion_auth.users u ON u.id = s.user_id"
-	" WHERE s.previous_token = $1 AND s.revoked_at IS NULL AND s.previous_expires_at > pg_catalog.now()"
-	" LIMIT 1",
-	1, {TEXTOID}, NULL
 };
 
 static OrionQuery find_refresh_token = {
@@ -492,45 +480,6 @@ orion_login(PG_FUNCTION_ARGS)
 	}
 	EmitTokens(fcinfo, &tokens);
 
-	SPI_finish();
-	return (Datum) 0;
-}
-
-/*
- * orion.validate_session(access_token)
- *	 returns table (user_id, session_id, email, role, expires_at)
- *
- * One row while the access token is live: its session not revoked, the
- * token not expired. Read-only, so it runs on a hot standby.
- */
-PG_FUNCTION_INFO_V1(orion_validate_session);
-Datum
-orion_validate_session(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	text	   *token;
-	char		digest[ORION_TOKEN_DIGEST_HEX_LEN + 1];
-	Datum		values[5];
-	bool		nulls[5];
-	int			i;
-
-	ORION_REQUIRE_ARG(fcinfo, 0, "access_token");
-	token = PG_GETARG_TEXT_PP(0);
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (!OrionTokenIsWellFormed(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), ORION_TOKEN_SESSION))
-		return (Datum) 0;
-
-	OrionTokenDigest(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), digest);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	values[0] = CStringGetTextDatum(digest);
-	if (OrionQueryRun(&find_session_by_access_token, values, NULL, true, 1) == 1)
-	{
-		for (i = 0; i < 5; i++)
-			values[i] = OrionQueryGet(0, i + 1, &nulls[i]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
 	SPI_finish();
 	return (Datum) 0;
 }

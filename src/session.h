@@ -29,6 +29,9 @@ extern uint64 OrionRevokeUserSessions(const pg_uuid_t *user_id,
  * entry: the argument when given (validated), else the orion.client_*
  * setting, else NULL.
  */
+/* Register validate_session's index probes (session_validate.c). */
+extern void OrionSessionValidateInit(void);
+
 extern const char *OrionClientIp(FunctionCallInfo fcinfo, int argno);
 extern const char *OrionClientUserAgent(FunctionCallInfo fcinfo, int argno);
 

@@ -19,22 +19,8 @@ CLIENTS="1 8"
 
 log() { echo "10_session_validation: $*" >&2; }
 
-# threads C: pgbench worker threads for C clients (at most 2 on 2 cores).
-threads() { if [ "$1" -ge 2 ]; then echo 2; else echo 1; fi; }
-
-# pgbench_tps SCRIPT CLIENTS: one run's tps (without connection time).
-pgbench_tps() {
-    local out
-    out=$(pgbench -n -M prepared -f "$1" -D scale="$SESSIONS" -c "$2" -j "$(threads "$2")" \
-        -T "$SECONDS_PER_RUN" 2>&1) || { echo "$out" >&2; return 1; }
-    if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2; return 1; fi
-    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$out"
-}
-
-fmt_tps() { LC_ALL=C awk -v x="$1" -v u="${2:-tps}" 'BEGIN {
-    s = sprintf("%.0f", x); r = ""
-    while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-    print s r " " u }'; }
+# session_tps SCRIPT CLIENTS: one run's tps.
+session_tps() { pgbench_tps "$1" "$2" -D scale="$SESSIONS" -T "$SECONDS_PER_RUN"; }
 
 # ---------------------------------------------------------------- setup
 
@@ -140,8 +126,8 @@ hit=$(redis-cli -s "$REDIS_SOCK" get "$(printf '%s%012d' "$KEY_PREFIX" $((SESSIO
 for c in $CLIENTS; do
     o=(); b=(); r=()
     for run in $(seq "$RUNS"); do
-        o+=("$(pgbench_tps "$BENCH_TMP/orion.sql" "$c")")
-        b+=("$(pgbench_tps "$BENCH_TMP/baseline.sql" "$c")")
+        o+=("$(session_tps "$BENCH_TMP/orion.sql" "$c")")
+        b+=("$(session_tps "$BENCH_TMP/baseline.sql" "$c")")
         r+=("$(redis_rps "$c")")
         log "$c client(s), run $run: orion ${o[-1]} tps, plain SQL ${b[-1]} tps, Redis ${r[-1]} rps"
     done

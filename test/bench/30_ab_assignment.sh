@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test/bench/30_ab_assignment.sh: row "AB assignment".
 #
-# Set statements over N users of orion_auth.users, as a batch job or a
+# Two shapes: one statement per user through pgbench, as an application
+# assigns on a page view (the goals' rows; see "per request" below), and
+# set statements over N users of orion_auth.users, as a batch job or a
 # backfill would run them:
 #   - first assignment: SELECT count(orion.assign_variant(test, id)) over users
 #     never assigned in that test (a new AB test per run), against the same
@@ -148,6 +150,63 @@ if [ "$n_orion" -ne "$expect" ] || [ "$n_base" -ne "$expect" ]; then
     exit 1
 fi
 
+# ---------------------------------------------------------------- per request
+# What an application does on a page view: one statement per user, through
+# pgbench -M prepared, 1 client. First assignment: a new test per run and
+# users never assigned in it, taken in turn by a sequence on each side (the
+# same expression on both); the baseline is one INSERT ... ON CONFLICT DO
+# NOTHING RETURNING with the variant computed in SQL. Repeat: random users
+# of a test every user is assigned in, against the primary-key SELECT.
+requests=$(scale 20000 2000)
+repeat_seconds=$(scale 5 2)
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE SEQUENCE bench_next_orion" \
+    -c "CREATE SEQUENCE bench_next_plain" >&2
+p_first=() p_first_base=() p_rep=() p_rep_base=()
+for ((i = 1; i <= runs; i++)); do
+    psql -X -q -v ON_ERROR_STOP=1 >&2 <<SQL
+INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active)
+    VALUES ('bench-request-$i', 'Bench request $i', '$variants', true);
+INSERT INTO plain_tests (key, variants) VALUES ('bench-request-$i', '$variants');
+ALTER SEQUENCE bench_next_orion RESTART;
+ALTER SEQUENCE bench_next_plain RESTART;
+SQL
+    pid=$(psql_value "SELECT id FROM plain_tests WHERE key = 'bench-request-$i'")
+    cat >"$BENCH_TMP/ab_first_orion.sql" <<SQL
+SELECT orion.assign_variant('bench-request-$i', md5('ab-user-' || nextval('bench_next_orion'))::uuid);
+SQL
+    cat >"$BENCH_TMP/ab_first_plain.sql" <<SQL
+INSERT INTO plain_assignments (user_id, test_id, variant)
+VALUES (md5('ab-user-' || nextval('bench_next_plain'))::uuid, '$pid',
+        CASE WHEN abs(hashtext('$pid' || currval('bench_next_plain')::text)) % 100 < 50
+             THEN 'control' ELSE 'treatment' END)
+ON CONFLICT (user_id, test_id) DO NOTHING RETURNING variant;
+SQL
+    cat >"$BENCH_TMP/ab_repeat_orion.sql" <<SQL
+\set n random(1, $users)
+SELECT orion.assign_variant('bench-1', md5('ab-user-' || :n)::uuid);
+SQL
+    cat >"$BENCH_TMP/ab_repeat_plain.sql" <<SQL
+\set n random(1, $users)
+SELECT variant FROM plain_assignments
+WHERE user_id = md5('ab-user-' || :n)::uuid
+  AND test_id = (SELECT id FROM plain_tests WHERE key = 'bench-1');
+SQL
+    p_first+=("$(pgbench_tps "$BENCH_TMP/ab_first_orion.sql" 1 -t "$requests")")
+    p_first_base+=("$(pgbench_tps "$BENCH_TMP/ab_first_plain.sql" 1 -t "$requests")")
+    p_rep+=("$(pgbench_tps "$BENCH_TMP/ab_repeat_orion.sql" 1 -T "$repeat_seconds")")
+    p_rep_base+=("$(pgbench_tps "$BENCH_TMP/ab_repeat_plain.sql" 1 -T "$repeat_seconds")")
+    echo "per request, run $i: first orion ${p_first[-1]} tps, plain ${p_first_base[-1]} tps;" \
+         "repeat orion ${p_rep[-1]} tps, plain ${p_rep_base[-1]} tps" >&2
+    n_orion=$(psql_value "SELECT count(*) FROM orion_ab_testing.ab_test_assignments a
+                          JOIN orion_ab_testing.ab_tests t ON t.id = a.test_id
+                          WHERE t.key = 'bench-request-$i'")
+    n_base=$(psql_value "SELECT count(*) FROM plain_assignments WHERE test_id = '$pid'")
+    if [ "$n_orion" -ne "$requests" ] || [ "$n_base" -ne "$requests" ]; then
+        echo "AB assignment: per request, $n_orion (orion) and $n_base (plain) assignments, not $requests each" >&2
+        exit 1
+    fi
+done
+
 fmt_n() { echo "$1" | sed ':a; s/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
 fmt_us() { awk -v ms="$1" -v n="$users" 'BEGIN { printf "%.3f s (%.1f µs/user)", ms / 1000, ms * 1000 / n }'; }
 n_fmt=$(fmt_n "$users")
@@ -173,3 +232,15 @@ bench_row "AB assignment" \
     "repeat assign_variant for the same $n_fmt users, one statement, vs a primary-key lookup per user of the stored variant in the plain table (correlated subquery); median of $runs" \
     "$(fmt_us "$m_rep")" "$(fmt_us "$m_rep_base")" "${r_rep}x" "<= 1.1x" \
     "$(verdict "$r_rep" '<=' 1.1)"
+
+# Per request, the ratio is of latencies: baseline tps / orion tps.
+m_pf=$(median "${p_first[@]}"); m_pfb=$(median "${p_first_base[@]}")
+m_pr=$(median "${p_rep[@]}"); m_prb=$(median "${p_rep_base[@]}")
+r_pf=$(ratio "$m_pfb" "$m_pf")
+r_pr=$(ratio "$m_prb" "$m_pr")
+bench_row "AB assignment" \
+    "first assignment per request: one assign_variant call per new user vs one INSERT ... ON CONFLICT DO NOTHING RETURNING per user, pgbench -M prepared, 1 client, $(fmt_n "$requests") users per run; ratio of latencies (baseline tps / orion tps); median of $runs" \
+    "$(fmt_tps "$m_pf")" "$(fmt_tps "$m_pfb")" "${r_pf}x" "<= 1.25x" "$(verdict "$r_pf" '<=' 1.25)"
+bench_row "AB assignment" \
+    "repeat assignment per request: assign_variant of a random assigned user vs the primary-key SELECT of the stored variant, pgbench -M prepared, 1 client, ${repeat_seconds} s; ratio of latencies; median of $runs" \
+    "$(fmt_tps "$m_pr")" "$(fmt_tps "$m_prb")" "${r_pr}x" "<= 1.1x" "$(verdict "$r_pr" '<=' 1.1)"

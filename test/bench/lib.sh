@@ -59,3 +59,23 @@ $2;
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0') * 1000, 3);
 SQL
 }
+
+# pgbench_threads C: pgbench worker threads for C clients (at most 2 on 2 cores).
+pgbench_threads() { if [ "$1" -ge 2 ]; then echo 2; else echo 1; fi; }
+
+# pgbench_tps SCRIPT CLIENTS PGBENCH-ARGS...: one run's tps (without the
+# connection time), prepared protocol; fails if any transaction failed.
+pgbench_tps() {
+    local script=$1 clients=$2 out
+    shift 2
+    out=$(pgbench -n -M prepared -f "$script" -c "$clients" -j "$(pgbench_threads "$clients")" \
+        "$@" 2>&1) || { echo "$out" >&2; return 1; }
+    if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2; return 1; fi
+    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' <<<"$out"
+}
+
+# fmt_tps X [UNIT]: X rounded, with thousands separators, and the unit (tps).
+fmt_tps() { LC_ALL=C awk -v x="$1" -v u="${2:-tps}" 'BEGIN {
+    s = sprintf("%.0f", x); r = ""
+    while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+    print s r " " u }'; }

@@ -59,7 +59,7 @@ src/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
 .PHONY: test demo bench dist
 
 test:
-	@bash test/run
+	@SANITIZE=$(SANITIZE) bash test/run
 
 demo:
 	@bash test/demo

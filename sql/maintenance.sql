@@ -30,8 +30,11 @@ INSERT INTO orion_auth.refresh_tokens (user_id, session_id, token, expires_at, r
     ('00000000-0000-4000-8000-000000000001', NULL, pg_temp.digest('r revoked 8 days ago'), now() + interval '1 day', true, now() - interval '8 days'),
     ('00000000-0000-4000-8000-000000000001', NULL, pg_temp.digest('r expired 6 days ago'), now() - interval '6 days', false, NULL);
 SELECT * FROM orion.maintenance_backlog();
--- small batches, so that the walk over sessions takes several
+-- small batches, so that the walk over sessions takes several (with a pause
+-- between two, which changes nothing but the time taken)
+SET orion.maintenance_batch_delay = '1ms';
 SELECT orion.expire_sessions(4) AS removed;
+RESET orion.maintenance_batch_delay;
 SELECT id FROM orion_auth.sessions ORDER BY id;
 SELECT t.token = pg_temp.digest('r usable') AS usable, t.token = pg_temp.digest('r revoked now') AS revoked_now,
        t.token = pg_temp.digest('r expired 6 days ago') AS expired_6_days_ago
@@ -80,6 +83,8 @@ SELECT orion.run_maintenance(1000001);
 SET orion.maintenance_databases = 'postgres';
 SET orion.maintenance_naptime = '10s';
 SET orion.read_notification_retention = '-1';
+SET orion.maintenance_batch_delay = '-1ms';
+SET orion.maintenance_batch_delay = '1min';
 SELECT orion.start_maintenance_worker('no_such_database');
 SELECT orion.stop_maintenance_worker() AS stopped;
 -- pg_cron is not installed in this database: the error says what to do

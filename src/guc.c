@@ -52,6 +52,7 @@ int			orion_max_failed_logins = 5;
 int			orion_lockout_duration = 15 * 60;
 
 int			orion_maintenance_naptime = 60;
+int			orion_maintenance_batch_delay = 0;
 char	   *orion_maintenance_databases = NULL;
 int			orion_revoked_token_retention = 7 * 24 * 60 * 60;
 int			orion_read_notification_retention = 0;
@@ -250,6 +251,16 @@ OrionGucInit(void)
 							60, 1, 24 * 60 * 60,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("orion.maintenance_batch_delay",
+							"Pause between two batches of a maintenance pass.",
+							"Leaves the application CPU and I/O during a long purge, "
+							"as autovacuum's cost delay does; 0: no pause.",
+							&orion_maintenance_batch_delay,
+							0, 0, 10000,
+							PGC_USERSET,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("orion.maintenance_databases",

@@ -33,9 +33,11 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 #include "utils/uuid.h"
 
 #include "guc.h"
@@ -196,6 +198,18 @@ OrionCommitWorkerTransaction(int nest_level)
 	CommitTransactionCommand();
 }
 
+/* orion.maintenance_batch_delay between two batches; interrupts end it early. */
+static void
+PauseBetweenBatches(void)
+{
+	if (orion_maintenance_batch_delay <= 0)
+		return;
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 orion_maintenance_batch_delay, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
 /*
  * Run batches of one kind until one comes back short. With own_transactions
  * each batch is a transaction of its own (the worker, outside any), else
@@ -221,6 +235,8 @@ RunBatches(BatchFunction batch, OrionQuery *q, double retention, int batch_size,
 		}
 		else
 			chosen = batch(q, retention, batch_size, &cursor, &removed);
+		if (chosen >= batch_size)
+			PauseBetweenBatches();
 	} while (chosen >= batch_size);
 
 	return removed;

@@ -23,6 +23,13 @@ PGBIN=/usr/lib/postgresql/$PGVER/bin
 PG_CONFIG=$PGBIN/pg_config
 PGPORT_PRIVATE=${ORION_TEST_PORT:-54329}
 ORION_CFLAGS="-DUSE_ASSERT_CHECKING -Wall -Wextra -Werror -Wno-unused-parameter"
+# SANITIZE=1: orion built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (any finding ends the process), their runtime preloaded into every server
+# (orion_sanitizer_setup); PostgreSQL itself is not instrumented.
+if [ "${SANITIZE:-0}" = 1 ]; then
+    ORION_CFLAGS+=" -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+fi
+ORION_SANITIZER_ENV=()
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -92,13 +99,46 @@ else
     PG_OS_USER=$(id -un)
 fi
 
-# as_pg CMD...: run CMD as the server's user, with this environment.
+# as_pg CMD...: run CMD as the server's user, with this environment (and,
+# with SANITIZE=1, the sanitizer runtime and its options).
 as_pg() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u "$PG_OS_USER" -- env PATH="$PGBIN:$PATH" LC_ALL=C.UTF-8 LANG=C.UTF-8 "$@"
+        runuser -u "$PG_OS_USER" -- env PATH="$PGBIN:$PATH" LC_ALL=C.UTF-8 LANG=C.UTF-8 \
+            ${ORION_SANITIZER_ENV[@]+"${ORION_SANITIZER_ENV[@]}"} "$@"
     else
-        env PATH="$PGBIN:$PATH" "$@"
+        env PATH="$PGBIN:$PATH" ${ORION_SANITIZER_ENV[@]+"${ORION_SANITIZER_ENV[@]}"} "$@"
     fi
+}
+
+# orion_sanitizer_setup DIR: with SANITIZE=1, every process as_pg starts
+# (servers, and the clients that start TAP tests' servers) preloads the
+# sanitizer runtime, whose reports go to DIR/asan.PID and DIR/ubsan.PID.
+# Leak detection is off: PostgreSQL frees memory by contexts, not at exit.
+orion_sanitizer_setup() {
+    [ "${SANITIZE:-0}" = 1 ] || return 0
+    local runtime
+    runtime=$(gcc -print-file-name=libasan.so)
+    [ -e "$runtime" ] || die "SANITIZE=1: gcc has no AddressSanitizer runtime (libasan.so)"
+    mkdir -p "$1"
+    if [ "$(id -u)" -eq 0 ]; then chown "$PG_OS_USER:" "$1"; fi
+    ORION_SANITIZER_ENV=(
+        LD_PRELOAD="$(readlink -f "$runtime")"
+        ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:log_path=$1/asan"
+        UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$1/ubsan"
+    )
+}
+
+# orion_sanitizer_reports DIR: print the sanitizers' reports; false if any.
+orion_sanitizer_reports() {
+    [ "${SANITIZE:-0}" = 1 ] || return 0
+    local f found=0
+    for f in "$1"/asan.* "$1"/ubsan.*; do
+        [ -e "$f" ] || continue
+        found=1
+        echo "---- $f"
+        cat "$f"
+    done
+    [ "$found" -eq 0 ]
 }
 
 # orion_workdir: a fresh directory the server's user owns. Sets WORK.

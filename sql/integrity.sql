@@ -66,6 +66,7 @@ CREATE ROLE regress_profiles IN ROLE orion_user_service;
 SET ROLE regress_profiles;
 SELECT orion.delete_user('00000000-0000-4000-8000-000000000002') AS deleted,
        orion.delete_user('00000000-0000-4000-8000-000000000002') AS again;
+SELECT orion.delete_user(NULL);
 -- many users, through the view, in one statement
 DELETE FROM orion_user.users WHERE email LIKE 'u1%';
 RESET ROLE;

@@ -87,6 +87,7 @@ SET orion.maintenance_batch_delay = '-1ms';
 SET orion.maintenance_batch_delay = '1min';
 SELECT orion.start_maintenance_worker('no_such_database');
 SELECT orion.stop_maintenance_worker() AS stopped;
+SELECT orion.stop_maintenance_worker(NULL);
 -- pg_cron is not installed in this database: the error says what to do
 SELECT orion.schedule_maintenance();
 SELECT orion.unschedule_maintenance() AS unscheduled;

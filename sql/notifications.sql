@@ -119,6 +119,15 @@ SELECT status FROM orion_notifications.notifications WHERE id = :'push_id';
 SELECT count(*) FROM orion.claim_notifications('fax');
 SELECT count(*) FROM orion.claim_notifications('email', 0);
 SELECT count(*) FROM orion.claim_notifications('email', 5000);
+-- a NULL where a value is required is an error, in every function
+SELECT orion.mark_read(NULL);
+SELECT orion.mark_all_read(NULL);
+SELECT orion.unread_count(NULL);
+SELECT count(*) FROM orion.list_notifications(NULL);
+SELECT count(*) FROM orion.list_notifications(:'ann', NULL);
+SELECT orion.report_delivery(NULL, true);
+SELECT orion.report_delivery(:'push_id', NULL);
+SELECT orion.report_delivery(:'push_id', false, 'x', NULL);
 
 --
 -- The read patterns are served by indexes, at a realistic size: 200 users

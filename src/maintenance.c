@@ -378,7 +378,8 @@ orion_run_maintenance(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	OrionMaintenancePass(batch_size, false, &counts);
-	OrionRecordMaintenanceRun(started, GetUserNameFromId(GetUserId(), false), &counts, NULL);
+	/* the role that called, not the owner this SECURITY DEFINER function runs as */
+	OrionRecordMaintenanceRun(started, GetUserNameFromId(GetOuterUserId(), false), &counts, NULL);
 	SPI_finish();
 
 	row[0] = counts.sessions;

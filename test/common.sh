@@ -120,9 +120,12 @@ orion_sanitizer_setup() {
     runtime=$(gcc -print-file-name=libasan.so)
     [ -e "$runtime" ] || die "SANITIZE=1: gcc has no AddressSanitizer runtime (libasan.so)"
     mkdir -p "$1"
+    # see test/sanitizer/swift_demangle.c: without it every server hangs
+    gcc -shared -fPIC -o "$1/libswift_demangle.so" test/sanitizer/swift_demangle.c
+    chmod 755 "$1" "$1/libswift_demangle.so"
     if [ "$(id -u)" -eq 0 ]; then chown "$PG_OS_USER:" "$1"; fi
     ORION_SANITIZER_ENV=(
-        LD_PRELOAD="$(readlink -f "$runtime")"
+        LD_PRELOAD="$(readlink -f "$runtime"):$1/libswift_demangle.so"
         ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:log_path=$1/asan"
         UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$1/ubsan"
     )

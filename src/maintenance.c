@@ -198,16 +198,27 @@ OrionCommitWorkerTransaction(int nest_level)
 	CommitTransactionCommand();
 }
 
-/* orion.maintenance_batch_delay between two batches; interrupts end it early. */
+/*
+ * orion.maintenance_batch_delay between two batches. The latch may be set
+ * already (a new process starts with it set, a reload sets it), so wait
+ * until the whole delay has passed; a cancel or termination still ends it.
+ */
 static void
 PauseBetweenBatches(void)
 {
+	TimestampTz until;
+	long		remaining;
+
 	if (orion_maintenance_batch_delay <= 0)
 		return;
-	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					 orion_maintenance_batch_delay, PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
-	CHECK_FOR_INTERRUPTS();
+	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), orion_maintenance_batch_delay);
+	while ((remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*

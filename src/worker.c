@@ -399,6 +399,8 @@ OrionMaintenanceWorkerMain(Datum main_arg)
 		proc_exit(0);
 	}
 	ereport(LOG, (errmsg("orion maintenance worker started for database \"%s\"", dbname)));
+	/* a new process's latch is set: the first wait after the first pass must wait */
+	ResetLatch(MyLatch);
 
 	for (;;)
 	{

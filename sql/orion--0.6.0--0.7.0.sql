@@ -182,3 +182,10 @@ CREATE OR REPLACE FUNCTION orion.stop_maintenance_worker(database name DEFAULT c
                 SELECT (count(*) FILTER (WHERE pg_terminate_backend(pid)))::integer FROM worker);
     END
     $$;
+
+-- Conversions name a user too: a conversion tracked while the user's
+-- deletion was in progress could outlive the user (the deletion's cleanup
+-- had already run). The trigger locks the user as the assignments' does.
+CREATE TRIGGER check_user_reference
+    BEFORE INSERT OR UPDATE OF user_id ON orion_ab_testing.ab_test_conversions
+    FOR EACH ROW EXECUTE FUNCTION orion.check_user_reference();

@@ -99,6 +99,11 @@ static OrionQuery find_refresh_token = {
 	1, {TEXTOID}, NULL
 };
 
+static OrionQuery lock_user_key = {
+	"SELECT 1 FROM orion_auth.users WHERE id = $1 FOR KEY SHARE",
+	1, {UUIDOID}, NULL
+};
+
 static OrionQuery lock_session = {
 	"SELECT revoked_at IS NULL FROM orion_auth.sessions WHERE id = $1 FOR UPDATE",
 	1, {UUIDOID}, NULL
@@ -544,7 +549,19 @@ orion_refresh_session(PG_FUNCTION_ARGS)
 	}
 	GetUuid(0, 3, &tokens.session_id);
 
-	/* session first, then the token: the order logout and revocation use */
+	/*
+	 * The user first (as the new token's foreign key would, later), then the
+	 * session, then the token: a user's deletion locks the user and then, by
+	 * cascade, the sessions, and logout and revocation lock the session
+	 * before its tokens. In any other order a refresh racing a deletion
+	 * could deadlock. A user deleted meanwhile has nothing to refresh.
+	 */
+	values[0] = UUIDPGetDatum(&tokens.user_id);
+	if (OrionQueryRun(&lock_user_key, values, NULL, false, 1) == 0)
+	{
+		SPI_finish();
+		return (Datum) 0;
+	}
 	values[0] = UUIDPGetDatum(&tokens.session_id);
 	if (OrionQueryRun(&lock_session, values, NULL, false, 1) == 0 ||
 		!DatumGetBool(OrionQueryGet(0, 1, &isnull)))

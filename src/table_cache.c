@@ -10,9 +10,22 @@
  * command, and an aborted change reaches the changing backend too. The one
  * relcache callback here marks every cache built from that table stale.
  *
- * A cache filled inside a REPEATABLE READ or SERIALIZABLE transaction was
- * read with that transaction's snapshot, which may predate changes already
- * committed; it is marked stale when the transaction ends.
+ * Invalidations reach a backend when it takes a lock it did not hold, and
+ * at transaction start; inside a transaction that already holds the
+ * tables' locks, nothing would bring them in. So the first check of a new
+ * statement takes them in (AcceptInvalidationMessages), and a change
+ * committed by another session is seen at the next statement, in a
+ * transaction block too.
+ *
+ * A filling locks the tables first, then takes the mark, then reads with a
+ * snapshot taken after both: every change whose invalidation came before
+ * the mark is in what it reads, and any later one marks the cache stale
+ * again. (Reading with the statement's older snapshot, a filling could
+ * consume an invalidation without seeing its change, and be trusted.)
+ * Under REPEATABLE READ or SERIALIZABLE, and in a parallel worker, the
+ * filling reads with the transaction's snapshot, which may predate changes
+ * already committed; such a cache is marked stale when the transaction
+ * ends.
  *
  * Copyright (c) 2026, the orion authors
  *
@@ -22,12 +35,17 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "table_cache.h"
 
@@ -78,9 +96,32 @@ OrionTableCacheRegister(OrionTableCache *cache)
 	caches = cache;
 }
 
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
+/* Take in other sessions' invalidations once per statement. */
+static void
+TakeInCommittedChanges(void)
+{
+	static LocalTransactionId checked_lxid = InvalidLocalTransactionId;
+	static TimestampTz checked_statement = 0;
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+
+	if (MY_LXID != checked_lxid || statement != checked_statement)
+	{
+		checked_lxid = MY_LXID;
+		checked_statement = statement;
+		AcceptInvalidationMessages();
+	}
+}
+
 bool
 OrionTableCacheStale(OrionTableCache *cache)
 {
+	TakeInCommittedChanges();
 	return cache->filled_at != cache->invalidations;
 }
 
@@ -92,14 +133,26 @@ OrionTableCacheBeginFill(OrionTableCache *cache)
 
 	cache->filled_at = PG_UINT64_MAX;
 	for (i = 0; i < ORION_TABLE_CACHE_MAX_TABLES && cache->tables[i] != NULL; i++)
+	{
 		cache->relids[i] = get_relname_relid(cache->tables[i], namespace);
+		/* what the filling's statement would lock; taking it brings invalidations in */
+		if (OidIsValid(cache->relids[i]))
+			LockRelationOid(cache->relids[i], AccessShareLock);
+	}
+	AcceptInvalidationMessages();
+	cache->transient = IsolationUsesXactSnapshot() || IsInParallelMode();
+	cache->pushed_snapshot = !cache->transient;
+	if (cache->pushed_snapshot)
+		PushActiveSnapshot(GetLatestSnapshot());
 	return cache->invalidations;
 }
 
 void
 OrionTableCacheEndFill(OrionTableCache *cache, uint64 mark)
 {
-	cache->transient = IsolationUsesXactSnapshot();
+	if (cache->pushed_snapshot)
+		PopActiveSnapshot();
+	cache->pushed_snapshot = false;
 	/* valid unless an invalidation arrived while filling */
 	cache->filled_at = mark;
 }

@@ -27,7 +27,8 @@ typedef struct OrionTableCache
 	Oid			relids[ORION_TABLE_CACHE_MAX_TABLES];
 	uint64		invalidations;
 	uint64		filled_at;
-	bool		transient;
+	bool		transient;		/* filled with a snapshot older than the mark */
+	bool		pushed_snapshot;	/* a filling pushed its own snapshot */
 	struct OrionTableCache *next;
 } OrionTableCache;
 
@@ -37,8 +38,10 @@ extern void OrionTableCacheRegister(OrionTableCache *cache);
 extern bool OrionTableCacheStale(OrionTableCache *cache);
 
 /*
- * Bracket a filling: Begin looks the tables up and returns a mark that
- * End takes. An invalidation arriving in between leaves the cache stale.
+ * Bracket a filling: Begin looks the tables up, locks them, and makes a
+ * snapshot taken now the active one for the filling's reads (see
+ * table_cache.c); it returns a mark that End takes. An invalidation
+ * arriving in between leaves the cache stale.
  */
 extern uint64 OrionTableCacheBeginFill(OrionTableCache *cache);
 extern void OrionTableCacheEndFill(OrionTableCache *cache, uint64 mark);

@@ -1666,6 +1666,8 @@ function table(title, map, sortByCount = true) {
 	const rows = [...map.entries()];
 	if (sortByCount)
 		rows.sort((a, b) => b[1] - a[1]);
+	else
+		rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 	if (!rows.length)
 		console.log('  (none)');
 	for (const [k, v] of rows)

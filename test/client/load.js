@@ -9,7 +9,8 @@
 // one token at once, a rotated token presented again within and after
 // orion.refresh_reuse_interval), logout, flag_enabled / evaluate_flag (flags
 // changed meanwhile by other workers), assign_variant / peek_variant /
-// track_conversion (a test's weights changed meanwhile), send_notification(s)
+// track_conversion (a test's weights changed, and the test stopped and
+// started, meanwhile), send_notification(s)
 // / mark_read / list_notifications / unread_count / claim_notifications /
 // report_delivery, delete_user of users other workers are using at that
 // moment, expire_sessions / run_maintenance and find_orphans. Calls run
@@ -46,8 +47,9 @@
 // and accepts the current token of a live session; a refresh of a live
 // token issues tokens in that session; a rotated token presented again
 // after the reuse interval gets nothing and ends its session; flags answer
-// as their committed state says (the caches follow updates); assignments
-// are sticky and one per user and test; lists hold only the user's own
+// as their committed state says (the caches follow updates); a running
+// test assigns everyone and a stopped one nobody; assignments are sticky
+// and one per user and test; lists hold only the user's own
 // notifications, newest first, every committed one; a notification is
 // never claimed twice; find_orphans() is empty whenever it is asked.
 //
@@ -1048,8 +1050,9 @@ async function opFlagUpdate(w, tx) {
 	});
 }
 
-// AB testing: 'load-ab-mutable' has its weights changed during the run;
-// the other two never, so their answer is a function of the user alone.
+// AB testing: 'load-ab-mutable' has its weights changed, and is stopped and
+// started, during the run; the other two never change, so their answer is
+// a function of the user alone.
 function recordVariant(t, u, variant, stored) {
 	const key = `${t.key}|${u.id}`;
 	if (!t.variants.includes(variant))
@@ -1069,6 +1072,26 @@ function recordVariant(t, u, variant, stored) {
 	}
 }
 
+function testSnap(t) {
+	return { updating: t.updating, epoch: t.epoch };
+}
+
+// A test that runs at full allocation always answers; a stopped one never
+// does, whatever is stored (checked when no update of the test overlapped).
+async function checkRunning(w, name, t, ts, u, v) {
+	if (ts.updating !== 0 || t.updating !== 0 || t.epoch !== ts.epoch)
+		return;
+	if ((v === null) !== t.active)
+		return;
+	// what the table says now, and what this connection answers again
+	const row = (await control.query('SELECT active, description AS version FROM orion_ab_testing.ab_tests WHERE key = $1', [t.key])).rows[0];
+	const again = (await w.call('peek_variant', AB, 'SELECT orion.peek_variant($1, $2) AS v', [t.key, u.id], { users: [u] })).rows[0].v;
+	const how = w.txnStart !== null ? ', inside a transaction of several calls'
+		: (again === null) === (v === null) ? ', and again at the next statement (stale cache)' : ' once';
+	violation(v === null ? `${name} of a running test at full allocation returned NULL${how}` : `${name} answered for a stopped test${how}`,
+		{ test: t.key, model: { active: t.active, version: t.version }, table: row, user: u.id, got: v, again, unit: w.unitKind });
+}
+
 async function opAssign(w, tx) {
 	const t = pick(S.tests);
 	const u = pickUser();
@@ -1076,13 +1099,13 @@ async function opAssign(w, tx) {
 		return;
 	useUser(tx, u);
 	const us = userSnap(u);
+	const ts = testSnap(t);
 	const had = S.assignments.get(`${t.key}|${u.id}`);
 	const r = await w.call('assign_variant', AB, 'SELECT orion.assign_variant($1, $2) AS v', [t.key, u.id], { users: [u] });
 	const v = r.rows[0].v;
-	if (v === null) {
-		violation('assign_variant of a running test at full allocation returned NULL', { test: t.key, user: u.id });
+	await checkRunning(w, 'assign_variant', t, ts, u, v);
+	if (v === null)
 		return;
-	}
 	if (had !== undefined && had !== v && userQuiet(u, us))
 		violation('assign_variant changed a stored assignment', { test: t.key, user: u.id, was: had, now: v });
 	recordVariant(t, u, v, false);
@@ -1096,13 +1119,13 @@ async function opPeek(w, tx) {
 		return;
 	useUser(tx, u);
 	const us = userSnap(u);
+	const ts = testSnap(t);
 	const had = S.assignments.get(`${t.key}|${u.id}`);
 	const r = await w.call('peek_variant', pick(SERVICE_ROLES), 'SELECT orion.peek_variant($1, $2) AS v', [t.key, u.id], { users: [u] });
 	const v = r.rows[0].v;
-	if (v === null) {
-		violation('peek_variant of a running test at full allocation returned NULL', { test: t.key, user: u.id });
+	await checkRunning(w, 'peek_variant', t, ts, u, v);
+	if (v === null)
 		return;
-	}
 	if (had !== undefined && had !== v && userQuiet(u, us))
 		violation('peek_variant disagrees with the stored assignment', { test: t.key, user: u.id, stored: had, peeked: v });
 	recordVariant(t, u, v, false);
@@ -1124,16 +1147,32 @@ async function opTrack(w, tx) {
 		violation('track_conversion of an assigned user returned false', { test: t.key, user: u.id });
 }
 
+// New weights, and the test stopped or started; the row's version (in
+// description) orders the updates as they committed.
 async function opAbUpdate(w, tx) {
 	const t = S.tests.find((x) => x.mutable);
 	const variants = t.variants.map((key) => ({ key, name: key, weight: randInt(1, 5) }));
+	const active = rnd() < 0.7;
 	t.updating++;
+	t.epoch++;
 	tx.hold(() => { t.updating--; });
 	const r = await w.call('UPDATE ab_tests', AB,
-		'UPDATE orion_ab_testing.ab_tests SET variants = $2, updated_at = now() WHERE key = $1',
-		[t.key, JSON.stringify(variants)], {});
-	if (r.rowCount !== 1)
+		`UPDATE orion_ab_testing.ab_tests
+		    SET variants = $2, active = $3, updated_at = now(),
+		        description = (coalesce(description, '0')::int + 1)::text
+		  WHERE key = $1 RETURNING description::int AS version`,
+		[t.key, JSON.stringify(variants), active], {});
+	if (r.rowCount !== 1) {
 		violation('an AB test update changed no row', t.key);
+		return;
+	}
+	const version = r.rows[0].version;
+	tx.effect(() => {
+		if (version > t.version) {
+			t.version = version;
+			t.active = active;
+		}
+	});
 }
 
 // Notifications
@@ -1386,11 +1425,15 @@ const HEAVY_OPS = [
 				users.push(u);
 		}
 		users.forEach((u) => useUser(tx, u));
+		const ts = testSnap(t);
 		const r = await w.call('assign_variant (60 users, one statement)', AB,
 			'SELECT u::text AS user_id, orion.assign_variant($1, u) AS v FROM unnest($2::uuid[]) u',
 			[t.key, users.map((u) => u.id)], { users });
 		for (const row of r.rows) {
 			const u = S.usersById.get(row.user_id);
+			await checkRunning(w, 'assign_variant (60 users, one statement)', t, ts, u, row.v);
+			if (row.v === null)
+				continue;
 			recordVariant(t, u, row.v, false);
 			tx.effect(() => recordVariant(t, u, row.v, true));
 		}
@@ -1493,7 +1536,7 @@ async function setup() {
 		['load-ab-three', ['a', 'b', 'c'], [1, 1, 2], false], ['load-ab-mutable', ['red', 'blue'], [1, 1], true]]) {
 		const json = variants.map((k, i) => ({ key: k, name: k, weight: weights[i] }));
 		const t = await control.query('INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active) VALUES ($1, $1, $2, true) RETURNING id', [key, JSON.stringify(json)]);
-		S.tests.push({ key, id: t.rows[0].id, variants, mutable, updating: 0 });
+		S.tests.push({ key, id: t.rows[0].id, variants, mutable, active: true, version: 0, updating: 0, epoch: 0 });
 	}
 	return r.rows[0].ttl;
 }

@@ -82,7 +82,10 @@ CREATE OR REPLACE FUNCTION orion.list_notifications(user_id uuid, unread_only bo
         IF unread_only IS NULL THEN
             RAISE EXCEPTION 'unread_only must not be null' USING ERRCODE = 'null_value_not_allowed';
         END IF;
-        IF max_rows IS NULL OR max_rows < 1 OR max_rows > 1000 THEN
+        IF max_rows IS NULL THEN
+            RAISE EXCEPTION 'max_rows must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF max_rows < 1 OR max_rows > 1000 THEN
             RAISE EXCEPTION 'max_rows must be from 1 to 1000'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
@@ -189,3 +192,93 @@ CREATE OR REPLACE FUNCTION orion.stop_maintenance_worker(database name DEFAULT c
 CREATE TRIGGER check_user_reference
     BEFORE INSERT OR UPDATE OF user_id ON orion_ab_testing.ab_test_conversions
     FOR EACH ROW EXECUTE FUNCTION orion.check_user_reference();
+
+-- Only notifications are anonymised (user_id set to the nil uuid) when their
+-- user is deleted: the other tables no longer let an UPDATE to the nil uuid
+-- through, which left an assignment that find_orphans then counted.
+DROP TRIGGER check_user_reference ON orion_notifications.notifications;
+CREATE TRIGGER check_user_reference
+    BEFORE INSERT OR UPDATE OF user_id ON orion_notifications.notifications
+    FOR EACH ROW EXECUTE FUNCTION orion.check_user_reference('anonymised');
+
+-- More functions that answered a NULL as "none": the user's sessions, a
+-- batch of notifications, and the delivery queue.
+CREATE OR REPLACE FUNCTION orion.list_sessions(user_id uuid)
+    RETURNS TABLE (session_id uuid, ip_address text, user_agent text, created_at timestamptz,
+                   access_expires_at timestamptz, refresh_expires_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF list_sessions.user_id IS NULL THEN
+            RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        RETURN QUERY
+        SELECT s.id, s.ip_address::text, s.user_agent, s.created_at, s.expires_at, r.refresh_expires_at
+          FROM orion_auth.sessions s
+          LEFT JOIN LATERAL (
+                SELECT max(t.expires_at) AS refresh_expires_at
+                  FROM orion_auth.refresh_tokens t
+                 WHERE t.session_id = s.id AND t.revoked IS NOT TRUE AND t.expires_at > now()
+               ) r ON true
+         WHERE s.user_id = list_sessions.user_id
+           AND s.revoked_at IS NULL
+           AND (s.expires_at > now() OR r.refresh_expires_at IS NOT NULL)
+         ORDER BY s.created_at DESC, s.id;
+    END
+    $$;
+
+CREATE OR REPLACE FUNCTION orion.send_notifications(user_ids uuid[], type text, channel orion.notification_channel,
+                                                    title text, message text, metadata jsonb DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        sent integer;
+    BEGIN
+        IF send_notifications.user_ids IS NULL THEN
+            RAISE EXCEPTION 'user_ids must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        -- NULL elements are skipped; the other NULL fields meet the table's NOT NULL
+        INSERT INTO orion_notifications.notifications (user_id, type, channel, title, message, metadata, status)
+        SELECT DISTINCT u, send_notifications.type, send_notifications.channel,
+               send_notifications.title, send_notifications.message, send_notifications.metadata,
+               CASE WHEN send_notifications.channel = 'in_app' THEN 'delivered' ELSE 'pending' END
+          FROM unnest(send_notifications.user_ids) AS u
+         WHERE u IS NOT NULL;
+        GET DIAGNOSTICS sent = ROW_COUNT;
+        RETURN sent;
+    END
+    $$;
+
+CREATE OR REPLACE FUNCTION orion.claim_notifications(channel orion.notification_channel, max_rows integer DEFAULT 100)
+    RETURNS SETOF orion_notifications.notifications
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF claim_notifications.channel IS NULL THEN
+            RAISE EXCEPTION 'channel must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF max_rows IS NULL THEN
+            RAISE EXCEPTION 'max_rows must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF max_rows < 1 OR max_rows > 1000 THEN
+            RAISE EXCEPTION 'max_rows must be from 1 to 1000'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        RETURN QUERY
+        UPDATE orion_notifications.notifications n
+           SET status = 'sending', claimed_at = now(), attempts = n.attempts + 1
+         WHERE n.id IN (SELECT c.id FROM orion_notifications.notifications c
+                         WHERE c.channel = claim_notifications.channel
+                           AND (c.status = 'pending'
+                                OR (c.status = 'sending' AND c.claimed_at < now() - interval '5 minutes'))
+                         ORDER BY c.created_at
+                         LIMIT claim_notifications.max_rows
+                         FOR UPDATE SKIP LOCKED)
+        RETURNING n.*;
+    END
+    $$;
+

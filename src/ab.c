@@ -149,8 +149,10 @@ AbParseVariants(Jsonb *variants, AbTest *test)
 
 			if (weight->type != jbvNumeric)
 				return Problem(psprintf("%s.weight", path), "must be a number");
-			w = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-												   NumericGetDatum(weight->val.numeric)));
+			/* through text: numeric_float8 raises 22003 for 1e400 instead of naming the path */
+			w = strtod(DatumGetCString(DirectFunctionCall1(numeric_out,
+														   NumericGetDatum(weight->val.numeric))),
+					   NULL);
 			if (!(w >= 0) || isinf(w))
 				return Problem(psprintf("%s.weight", path), "must be a number of at least 0");
 			test->variants[i].weight = w;
@@ -176,6 +178,8 @@ AbParseVariants(Jsonb *variants, AbTest *test)
 		return Problem("variants", "give every variant a weight, or none (equal weights)");
 	if (with_weight == n && total <= 0)
 		return Problem("variants", "the weights must not all be zero");
+	if (isinf(total))
+		return Problem("variants", "the weights are too large to add up");
 	if (controls > 1)
 		return Problem("variants", psprintf("exactly one variant may be the control, %d are", controls));
 
@@ -261,6 +265,7 @@ orion_assign_variant(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	bool		isnull;
 	bool		inserted;
+	Datum		stored = (Datum) 0;
 
 	if (test == NULL || !AbTestRunning(test))
 		PG_RETURN_NULL();
@@ -282,11 +287,16 @@ orion_assign_variant(PG_FUNCTION_ARGS)
 	inserted = OrionQueryRun(&insert_assignment, values, NULL, false, 1) == 1;
 	/* the assignment's NOTIFY comes from orion.notify_cache() on the table */
 	if (inserted)
-		result = DatumGetTextP(SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1));
+		stored = SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1);
 	SPI_finish();
-	/* else another session assigned this user first: its answer stands */
-	if (!inserted)
-		result = AbStoredVariant(&test->id, user_id, true);
+	/*
+	 * Only now: DatumGetTextP may copy a short varlena, and a copy made
+	 * while connected would live in SPI's memory, freed by SPI_finish.
+	 */
+	if (inserted)
+		result = DatumGetTextP(stored);
+	else
+		result = AbStoredVariant(&test->id, user_id, true);	/* another session's answer stands */
 	if (result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(result);

@@ -51,7 +51,6 @@ AbStoredVariant(const pg_uuid_t *test_id, const pg_uuid_t *user_id, bool fresh)
 	Datum		variant;
 	bool		isnull;
 	uint64		n;
-	text	   *result;
 	int			nest_level;
 
 	values[0] = UUIDPGetDatum(user_id);
@@ -76,9 +75,10 @@ AbStoredVariant(const pg_uuid_t *test_id, const pg_uuid_t *user_id, bool fresh)
 		elog(ERROR, "SPI_connect failed");
 	/* read-write mode takes a new snapshot: it sees rows committed meanwhile */
 	n = OrionQueryRun(&find_assignment, values, NULL, !fresh, 1);
-	result = n == 0 ? NULL :
-		DatumGetTextP(SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1));
+	if (n > 0)
+		variant = SPI_datumTransfer(OrionQueryGet(0, 1, &isnull), false, -1);
 	SPI_finish();
 	OrionUnpinSearchPath(nest_level);
-	return result;
+	/* after SPI_finish: a copy DatumGetTextP makes must not live in SPI's memory */
+	return n == 0 ? NULL : DatumGetTextP(variant);
 }

@@ -39,6 +39,7 @@
 #include "guc.h"
 #include "orion.h"
 #include "query.h"
+#include "session.h"
 
 /* Top-level keys that never reach the audit log. */
 static const char *const secret_keys[] = {
@@ -183,7 +184,6 @@ Datum
 orion_audit(PG_FUNCTION_ARGS)
 {
 	OrionAuditEntry entry;
-	char	   *ip = NULL;
 	pg_uuid_t  *written;
 	pg_uuid_t  *id;
 
@@ -205,18 +205,9 @@ orion_audit(PG_FUNCTION_ARGS)
 		entry.new_data = WithoutSecrets(PG_GETARG_JSONB_P(4));
 	if (!PG_ARGISNULL(5))
 		entry.user_id = PG_GETARG_UUID_P(5);
-	if (!PG_ARGISNULL(6))
-	{
-		ip = text_to_cstring(PG_GETARG_TEXT_PP(6));
-		if (!OrionLooksLikeIpAddress(ip))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid IP address \"%s\"", ip),
-					 errdetail("An IP address is an IPv4 or IPv6 address of at most 45 characters.")));
-		entry.ip_address = ip;
-	}
-	if (!PG_ARGISNULL(7))
-		entry.user_agent = text_to_cstring(PG_GETARG_TEXT_PP(7));
+	/* checked as login's are; NULL: the request settings */
+	entry.ip_address = OrionClientIp(fcinfo, 6);
+	entry.user_agent = OrionClientUserAgent(fcinfo, 7);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -20,7 +20,9 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 
 #include "nodes/pg_list.h"
 #include "utils/guc.h"
@@ -385,15 +387,15 @@ CheckClientUserAgent(char **newval, void **extra, GucSource source)
 }
 
 /*
- * Whether s is made of what a textual IPv4 or IPv6 address is made of, and
- * fits the seed's varchar(45). Not a full parser: it keeps out what does not
- * belong in an address column, such as text meant for a log reader.
+ * Whether s is an IPv4 address in dotted-quad form or an IPv6 address, as
+ * inet_pton reads them, fitting the seed's varchar(45).
  */
 bool
 OrionLooksLikeIpAddress(const char *s)
 {
+	unsigned char addr[sizeof(struct in6_addr)];
 	size_t		len = strlen(s);
 
 	return len > 0 && len <= ORION_IP_MAX_CHARS &&
-		strspn(s, "0123456789abcdefABCDEF.:") == len;
+		(inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1);
 }

@@ -7,7 +7,8 @@
  * (notifications.user_id, ab_test_assignments.user_id). orion enforces them:
  *
  * - orion.check_user_reference(), BEFORE INSERT OR UPDATE OF user_id FOR
- *	 EACH ROW, refuses a row naming a user that does not exist. It locks the
+ *	 EACH ROW, refuses a row naming a user that does not exist (with the
+ *	 argument 'anonymised', an UPDATE to the nil uuid passes: notifications). It locks the
  *	 user's row FOR KEY SHARE, as a foreign key does, so a delete of that user
  *	 racing the insert waits for it (and then removes the row with the user)
  *	 or, if it came first, makes the insert fail: no orphan either way.
@@ -50,6 +51,20 @@ static OrionQuery lock_user = {
 	1, {UUIDOID}, NULL
 };
 
+/*
+ * Whether an UPDATE may set user_id to the nil uuid: notifications are
+ * anonymised so on their user's deletion. Since 0.7.0 their trigger says so
+ * with the argument 'anonymised', and no other table allows it. A trigger of
+ * 0.6.0 (no argument, not yet updated) keeps working for notifications.
+ */
+static bool
+AllowsAnonymised(const Trigger *trigger, Relation rel)
+{
+	if (trigger->tgnargs > 0)
+		return strcmp(trigger->tgargs[0], "anonymised") == 0;
+	return strcmp(RelationGetRelationName(rel), "notifications") == 0;
+}
+
 PG_FUNCTION_INFO_V1(orion_check_user_reference);
 Datum
 orion_check_user_reference(PG_FUNCTION_ARGS)
@@ -90,9 +105,13 @@ orion_check_user_reference(PG_FUNCTION_ARGS)
 		bool		old_isnull;
 		Datum		old_id = SPI_getbinval(trigdata->tg_trigtuple, tupdesc, col, &old_isnull);
 
-		/* unchanged, or anonymised on a user's deletion */
+		/*
+		 * Unchanged; or, where the trigger says so (notifications), the nil
+		 * uuid of a row anonymised on its user's deletion.
+		 */
 		if ((!old_isnull && memcmp(DatumGetUUIDP(old_id), DatumGetUUIDP(user_id), UUID_LEN) == 0) ||
-			memcmp(DatumGetUUIDP(user_id), &nil_uuid, UUID_LEN) == 0)
+			(AllowsAnonymised(trigdata->tg_trigger, trigdata->tg_relation) &&
+			 memcmp(DatumGetUUIDP(user_id), &nil_uuid, UUID_LEN) == 0))
 			return PointerGetDatum(row);
 	}
 

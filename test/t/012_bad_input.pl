@@ -68,6 +68,8 @@ orion.argon2_memory_kib = 64
 orion.argon2_iterations = 1
 log_min_error_statement = panic
 log_statement = none
+# a call that crashes its server process is reported, and the rest runs
+restart_after_crash = on
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION orion CASCADE; CREATE EXTENSION pg_cron');
@@ -208,6 +210,9 @@ my $fixture_sum = one('SELECT bad_input.checksum()');
 like($fixture_sum, qr/orion_auth\.users=[0-9a-f]{32} /, 'the checksum covers orion_auth.users');
 my $tables_summed = () = $fixture_sum =~ /=/g;
 cmp_ok($tables_summed, '>=', 10, "the checksum covers $tables_summed tables");
+# and it sees a change (here one rolled back)
+isnt(one(q{BEGIN; UPDATE orion_notifications.notifications SET read = NOT read; SELECT bad_input.checksum(); ROLLBACK}),
+	$fixture_sum, 'the checksum changes when a row does');
 
 # ---------------------------------------------------------------------------
 # Malformed values per type
@@ -218,7 +223,7 @@ my @sqli = (
 	L('sqli-drop', q{'; DROP TABLE orion_auth.users; --}),
 	L('sqli-or', q{' OR '1'='1}),
 	L('sqli-dollar', q{$$}),
-	L('sqli-backslash', q{\\}),
+	L('sqli-backslash', q{\\\\}),
 	L('sqli-format', q{%s%n}),
 	L('sqli-token', q{orion_s_' OR 1=1 --}));
 
@@ -921,16 +926,19 @@ diag('DML: ' . scalar(@dml) . ' statements');
 # DML. Each statement is one line, so psql's error lines name it.
 # ---------------------------------------------------------------------------
 
-my @script = (
+# Each item (an input check, a call, a DML statement) is a unit of script
+# lines; each line is one statement or psql command, so psql's error lines
+# name it. The units run in chunks of psql sessions: a call that takes its
+# server process down loses only the rest of its chunk, and is named.
+my @header = (
 	'\set VERBOSITY verbose',
 	'\set SHOW_CONTEXT never',
 	"SET client_encoding = 'UTF8';",
 	'SET standard_conforming_strings = on;',
 	"SET statement_timeout = '60s';",
-	"SET orion.client_ip = '';",
 );
-my %by_line;    # script line -> the item whose statement it holds
-sub emit { my ($item, $line) = @_; push @script, $line; $by_line{ scalar @script } = $item if $item; }
+my @units;
+sub unit { my ($item, @lines) = @_; push @units, { item => $item, lines => \@lines } }
 
 # input: does the type accept the value at all? (once per type and value)
 my (@inputs, %input_of);
@@ -964,101 +972,105 @@ my $n = 0;
 for my $in (@inputs)
 {
 	$in->{n} = ++$n;
+	$in->{desc} = "input of $in->{type} <$in->{label}>";
 	# the md5 of the value as text reads it, so a value that fails only
 	# when evaluated (convert_from) fails here too
-	emit($in, "SELECT '\@\@in ' || coalesce(md5(v::text), 'null') FROM (SELECT ($in->{sql})::$in->{type} AS v) AS x;");
-	emit(undef, "\\echo \@\@input $in->{n} :SQLSTATE");
+	$in->{sql} = "SELECT '\@\@in ' || coalesce(md5(v::text), 'null') FROM (SELECT ($in->{sql})::$in->{type} AS v) AS x;";
+	unit($in, [ $in, $in->{sql} ], [ undef, "\\echo \@\@input $in->{n} :SQLSTATE" ]);
 }
 $n = 0;
 for my $c (@calls)
 {
 	$c->{n} = ++$n;
-	emit(undef, 'BEGIN;');
-	emit($c, $c->{sql});
-	emit(undef, "\\echo \@\@call $c->{n} :SQLSTATE");
-	emit(undef, 'ROLLBACK;');
-	emit(undef, "SELECT '\@\@sum ' || bad_input.checksum();");
+	unit($c, [ undef, 'BEGIN;' ], [ $c, $c->{sql} ], [ undef, "\\echo \@\@call $c->{n} :SQLSTATE" ],
+		[ undef, 'ROLLBACK;' ], [ undef, "SELECT '\@\@sum ' || bad_input.checksum();" ]);
 }
 $n = 0;
 for my $d (@dml)
 {
 	$d->{n} = ++$n;
-	emit(undef, 'BEGIN;');
-	emit($d, $d->{sql});
-	emit(undef, "\\echo \@\@dml $d->{n} :SQLSTATE");
-	emit(undef, "\\if :ERROR");
-	emit(undef, "\\else");
-	for my $post (@{ $d->{post} })
-	{
-		emit($d, $post);
-		emit(undef, "\\echo \@\@post $d->{n} :SQLSTATE");
-	}
-	emit(undef, "\\endif");
-	emit(undef, 'ROLLBACK;');
-	emit(undef, "SELECT '\@\@sum ' || bad_input.checksum();");
+	unit($d, [ undef, 'BEGIN;' ], [ $d, $d->{sql} ], [ undef, "\\echo \@\@dml $d->{n} :SQLSTATE" ],
+		[ undef, '\if :ERROR' ], [ undef, '\else' ],
+		(map { ([ $d, $_ ], [ undef, "\\echo \@\@post $d->{n} :SQLSTATE" ]) } @{ $d->{post} }),
+		[ undef, '\endif' ], [ undef, 'ROLLBACK;' ], [ undef, "SELECT '\@\@sum ' || bad_input.checksum();" ]);
 }
-emit(undef, '\echo @@end');
+# psql speaks UTF-8 (client_encoding); outcomes are read as characters
+# what the server said goes to the test's output as UTF-8 bytes
+sub report { diag(map { encode_utf8($_) } @_) }
 
-# the script, to replay by hand (its ids are this run's fixture's)
+my %items = (input => \@inputs, call => \@calls, dml => \@dml);
+my (@stray, @lost);
 my $script_file = "$PostgreSQL::Test::Utils::tmp_check/bad_input_script.sql";
-{
-	open my $fh, '>', $script_file or die "$script_file: $!";
-	print $fh join("\n", @script), "\n";
-	close $fh;
-}
-my ($stdout, $stderr) = ('', '');
+open my $script_fh, '>', $script_file or die "$script_file: $!";
 my $t0 = time;
-$node->psql('postgres', join("\n", @script) . "\n",
-	stdout => \$stdout, stderr => \$stderr, on_error_stop => 0, timeout => 900);
+for (my $first = 0; $first < @units; $first += 250)
+{
+	my @chunk = @units[ $first .. ($first + 249 < $#units ? $first + 249 : $#units) ];
+	my @lines = (map { [ undef, $_ ] } @header);
+	push @lines, @{ $_->{lines} } for @chunk;
+	push @lines, [ undef, '\echo @@end' ];
+	my $script = join("\n", map { $_->[1] } @lines) . "\n";
+	print $script_fh $script;
+	my ($stdout, $stderr) = ('', '');
+	# psql ends when its server process does; writing it the rest of the
+	# script then fails, which is no reason to stop
+	eval {
+		$node->psql('postgres', $script, stdout => \$stdout, stderr => \$stderr, on_error_stop => 0, timeout => 900);
+	};
+	my $died = $@;
+	$stdout = decode('UTF-8', $stdout);
+	$stderr = decode('UTF-8', $stderr);
+
+	my ($pending, $last, $ended) = (undef, undef, 0);
+	for my $line (split /\n/, $stdout)
+	{
+		if ($line =~ /^\@\@(?:res|in|pres) (.*)$/s) { $pending = $1 }
+		elsif ($line =~ /^\@\@(input|call|dml) (\d+) (\w{5})$/)
+		{
+			$last = $items{$1}[ $2 - 1 ];
+			@$last{qw(state result)} = ($3, $pending);
+			$pending = undef;
+		}
+		elsif ($line =~ /^\@\@post (\d+) (\w{5})$/)
+		{
+			my $d = $dml[ $1 - 1 ];
+			push @{ $d->{post_states} }, $2;
+			push @{ $d->{post_results} }, $pending // 'null';
+			$d->{post_state} = $2 if ($d->{post_state} // '00000') eq '00000';
+			$pending = undef;
+		}
+		elsif ($line =~ /^\@\@sum (.*)$/) { $last->{sum_after} = $1 if $last }
+		elsif ($line eq '@@end') { $ended = 1 }
+		else { push @stray, $line }
+	}
+	for my $line (split /\n/, $stderr)
+	{
+		next unless $line =~ /^psql:<stdin>:(\d+): (?:ERROR|FATAL|PANIC):  (\w{5}): (.*)$/;
+		my ($item, $text) = @{ $lines[ $1 - 1 ] // [] };
+		next unless $item;
+		my $key = $item->{post} && grep({ $_ eq $text } @{ $item->{post} }) ? 'post_message' : 'message';
+		$item->{$key} //= length($3) > 240 ? substr($3, 0, 240) . '...' : $3;
+	}
+	next if $ended;
+	# the first item of the chunk without an outcome was running
+	my ($running) = grep { !defined $_->{item}{state} } @chunk;
+	push @lost, { item => $running ? $running->{item} : undef,
+		why => join("\n", ($died ? substr((split /\n/, $died)[0], 0, 200) : ()),
+			grep { defined } (split /\n/, $stderr)[-5 .. -1]) };
+	$node->poll_query_until('postgres', 'SELECT true') or die 'the server did not come back';
+}
+close $script_fh;
 diag('the corpus ran in ' . (time - $t0) . ' s');
 
 # ---------------------------------------------------------------------------
 # Reading the outcomes
 # ---------------------------------------------------------------------------
 
-# psql speaks UTF-8 (client_encoding); read it as characters
-$stdout = decode('UTF-8', $stdout);
-$stderr = decode('UTF-8', $stderr);
-# what the server said goes to the test's output as UTF-8 bytes
-sub report { diag(map { encode_utf8($_) } @_) }
-
-my ($pending, $last, $ended, @stray) = (undef, undef, 0);
-my %items = (input => \@inputs, call => \@calls, dml => \@dml);
-for my $line (split /\n/, $stdout)
-{
-	if ($line =~ /^\@\@(?:res|in|pres) (.*)$/s) { $pending = $1 }
-	elsif ($line =~ /^\@\@(input|call|dml) (\d+) (\w{5})$/)
-	{
-		$last = $items{$1}[ $2 - 1 ];
-		@$last{qw(state result)} = ($3, $pending);
-		$pending = undef;
-	}
-	elsif ($line =~ /^\@\@post (\d+) (\w{5})$/)
-	{
-		my $d = $dml[ $1 - 1 ];
-		push @{ $d->{post_states} }, $2;
-		push @{ $d->{post_results} }, $pending // 'null';
-		$d->{post_state} = $2 if ($d->{post_state} // '00000') eq '00000';
-		$pending = undef;
-	}
-	elsif ($line =~ /^\@\@sum (.*)$/) { $last->{sum_after} = $1 }
-	elsif ($line eq '@@end') { $ended = 1 }
-	else { push @stray, $line }
-}
-for my $line (split /\n/, $stderr)
-{
-	next unless $line =~ /^psql:<stdin>:(\d+): (?:ERROR|FATAL|PANIC):  (\w{5}): (.*)$/;
-	my $item = $by_line{$1} or next;
-	my $key = $item->{post} && grep({ $_ eq ($script[ $1 - 1 ] // '') } @{ $item->{post} }) ? 'post_message' : 'message';
-	$item->{$key} //= length($3) > 240 ? substr($3, 0, 240) . '...' : $3;
-}
-
-ok($ended, 'psql ran the whole script (the server never went away)')
-  or report("the last call that ran: " . ($last ? $last->{desc} // $last->{label} : 'none') . "\n"
-	  . join("\n", (split /\n/, $stderr)[-20 .. -1]));
+ok(!@lost, 'every psql session ran to its end: no call took its server process down')
+  or report(map { ($_->{item} ? "while running $_->{item}{desc}:\n    $_->{item}{sql}\n" : '') . $_->{why} } @lost);
 my @missing = grep { !defined $_->{state} } @inputs, @calls, @dml;
 ok(!@missing, 'every input, call and DML statement has an outcome')
-  or report(join("\n", map { $_->{desc} // "input $_->{type} <$_->{label}>" } @missing[0 .. ($#missing < 9 ? $#missing : 9)]));
+  or report(join("\n", map { $_->{desc} } @missing[0 .. ($#missing < 9 ? $#missing : 9)]));
 ok(!@stray, 'no output outside the markers') or report(join("\n", @stray[0 .. ($#stray < 9 ? $#stray : 9)]));
 
 # The quoting: every value written with lit() reached the server intact.
@@ -1101,7 +1113,11 @@ sub show
 {
 	my ($item) = @_;
 	my $msg = $item->{message} ? " $item->{message}" : '';
-	return "$item->{desc}: " . ($item->{state} // 'no outcome') . "$msg\n    $item->{sql}";
+	my $out = "$item->{desc}: " . ($item->{state} // 'no outcome') . $msg;
+	$out .= ' -> ' . ($item->{result} // 'null') if ($item->{state} // '') eq '00000' && !$item->{post};
+	$out .= "\n    then: " . join(' ', @{ $item->{post_states} }) . ($item->{post_message} ? " $item->{post_message}" : '')
+	  if $item->{post_states};
+	return "$out\n    $item->{sql}";
 }
 sub list_of { my @l = @_; return join("\n", map { show($_) } @l[0 .. ($#l < 14 ? $#l : 14)]) . (@l > 15 ? "\n... and " . (@l - 15) . ' more' : '') }
 
@@ -1112,7 +1128,14 @@ ok(!@internal, 'no call or DML ends in an internal error (class XX) or a system 
 my @limits = grep { ($_->{state} // '') =~ /^(53|54001|57)/ && !$_->{input_refused} } @all;
 ok(!@limits, 'no call runs out of memory or stack, or is cancelled by the 60 s statement timeout')
   or report(list_of(@limits));
-my @changed = grep { ($_->{state} // '00000') ne '00000' && defined $_->{sum_after} && $_->{sum_after} ne $fixture_sum } @all;
+# the checksum before a call is the one after the call before it
+my $before = $fixture_sum;
+for my $item (@all)
+{
+	$item->{sum_before} = $before;
+	$before = $item->{sum_after} if defined $item->{sum_after};
+}
+my @changed = grep { ($_->{state} // '00000') ne '00000' && defined $_->{sum_after} && $_->{sum_after} ne $_->{sum_before} } @all;
 ok(!@changed, 'no call or DML that failed changed any orion table')
   or report(list_of(@changed));
 my @leaked = grep { ($_->{state} // '') eq '00000' && defined $_->{sum_after} && $_->{sum_after} ne $fixture_sum } @all;
@@ -1422,7 +1445,14 @@ report(join("\n",
 my $outcomes = "$PostgreSQL::Test::Utils::tmp_check/bad_input_outcomes.json";
 {
 	open my $fh, '>:encoding(UTF-8)', $outcomes or die "$outcomes: $!";
-	print $fh $json->pretty->encode([ map { my %c = %$_; delete @c{qw(args perl)}; $c{args} = [ map { "$_->{name}=<$_->{label}>" } @{ $_->{args} // [] } ]; \%c } @calls, @dml ]);
+	print $fh $json->pretty->encode([
+		map {
+			my %c = %$_;
+			delete @c{qw(args perl sum_before sum_after)};
+			$c{tables_changed} = ($_->{sum_after} // '') ne ($_->{sum_before} // '') ? JSON::PP::true : JSON::PP::false;
+			$c{args} = [ map { "$_->{name}=<$_->{label}>" } @{ $_->{args} // [] } ];
+			\%c
+		} @calls, @dml ]);
 	close $fh;
 }
 note("every outcome: $outcomes");

@@ -84,10 +84,21 @@ FlagJsNumber(const char *s, double *out)
 	{
 		int			base = (copy[1] == 'x' || copy[1] == 'X') ? 16 :
 		(copy[1] == 'o' || copy[1] == 'O') ? 8 : 2;
-		double		v = 0;
+		int			bits_per_digit = base == 16 ? 4 : base == 8 ? 3 : 1;
+		uint64		top = 0;		/* the leading significant bits */
+		int			dropped = 0;	/* bits after them */
+		bool		sticky = false; /* any of those set */
 
 		if (copy[2] == '\0')
 			return false;
+
+		/*
+		 * JavaScript rounds the exact value once; rounding at every digit
+		 * (v = v * base + d) differs past 53 bits. Keep the first 60 or so
+		 * bits exactly, and whether any later bit is set: with that bit
+		 * folded into the last kept one, converting to double rounds once,
+		 * to the same nearest value.
+		 */
 		for (p = copy + 2; *p; p++)
 		{
 			int			d = isdigit((unsigned char) *p) ? *p - '0' :
@@ -95,9 +106,17 @@ FlagJsNumber(const char *s, double *out)
 
 			if (d >= base)
 				return false;
-			v = v * base + d;
+			if (top >> (64 - bits_per_digit) == 0 && dropped == 0)
+				top = top * base + d;
+			else
+			{
+				dropped += bits_per_digit;
+				sticky = sticky || d != 0;
+			}
 		}
-		*out = v;
+		if (sticky)
+			top |= 1;
+		*out = ldexp((double) top, dropped);
 		return true;
 	}
 

@@ -56,13 +56,17 @@ src/orion.o: orion.control
 src/growthbook.o: override CFLAGS += -ffp-contract=off
 src/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
 
-.PHONY: test demo bench dist
+.PHONY: test demo bench fuzz dist
 
 test:
 	@SANITIZE=$(SANITIZE) bash test/run
 
 demo:
 	@bash test/demo
+
+# libFuzzer harnesses of the pure C parts, FUZZ_SECONDS each (default 60).
+fuzz:
+	@bash test/fuzz/run
 
 # Benchmarks against their baselines (QUICK=1: reduced scale).
 bench:

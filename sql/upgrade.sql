@@ -11,6 +11,17 @@ RESET client_min_messages;
 SELECT extversion FROM pg_extension WHERE extname = 'orion';
 INSERT INTO orion_auth.users (email, password_hash)
 VALUES ('kept@example.com', overlay(crypt('kept password', gen_salt('bf', 4)) placing '$2b$' from 1 for 4));
+-- what the original platform's services wrote: a flag in its admin UI's
+-- shape, a running AB test and a user's assignment in it, a notification
+INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout)
+VALUES ('kept-flag', 'Kept flag', true,
+        '{"percentage": 100, "targeting": [{"attribute": "email", "operator": "endsWith", "value": "@example.com"}]}');
+INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active)
+VALUES ('kept-test', 'Kept test', '[{"key": "control", "weight": 50}, {"key": "treatment", "weight": 50}]', true);
+INSERT INTO orion_ab_testing.ab_test_assignments (user_id, test_id, variant)
+SELECT u.id, t.id, 'treatment' FROM orion_auth.users u, orion_ab_testing.ab_tests t;
+INSERT INTO orion_notifications.notifications (user_id, type, channel, title, message)
+SELECT id, 'welcome', 'in_app', 'Welcome', 'Hello' FROM orion_auth.users;
 
 ALTER EXTENSION orion UPDATE;
 SELECT extversion, orion.version() = extversion AS library_matches
@@ -19,6 +30,13 @@ SELECT extversion, orion.version() = extversion AS library_matches
 SELECT email, failed_login_count, locked_until FROM orion_auth.users;
 SET orion.argon2_memory_kib = 1024;
 SELECT count(*) AS login_after_upgrade FROM orion.login('kept@example.com', 'kept password');
+-- and the other services' rows behave as 0.7.0's would
+SELECT id AS kept_user FROM orion_auth.users \gset
+SELECT orion.flag_enabled('kept-flag', :'kept_user') AS kept_flag_on,
+       orion.assign_variant('kept-test', :'kept_user') AS kept_assignment_sticks,
+       orion.unread_count(:'kept_user') AS kept_unread;
+SELECT title, status FROM orion.list_notifications(:'kept_user');
+SELECT * FROM orion.find_orphans() WHERE orphans > 0;
 
 -- A fingerprint of every object of the extension: columns, constraints,
 -- indexes, functions with their settings and privileges, comments.

@@ -349,6 +349,14 @@ $$;
 SELECT sessions, sessions_to_expire, last_run_by, last_run_ok, total_removed FROM orion.status;
 SELECT orion.stop_maintenance_worker() AS workers_stopped;
 \echo '    or pg_cron, with orion.schedule_maintenance(), or anyone: orion.run_maintenance().'
+\echo '    On a busy server, orion.maintenance_batch_delay pauses between batches, so a'
+\echo '    long purge leaves the application its CPU (here 10 ms between batches of 200):'
+SET orion.maintenance_batch_delay = '10ms';
+INSERT INTO orion_auth.sessions (user_id, token, expires_at)
+SELECT id, encode(sha256(convert_to('again ' || id::text, 'UTF8')), 'hex'), now() - interval '1 minute'
+  FROM (SELECT id FROM demo_users LIMIT 1000) AS u;
+SELECT * FROM orion.run_maintenance(batch_size => 200);
+RESET orion.maintenance_batch_delay;
 
 \echo
-\echo 'That is orion 0.6.0: the foundation, Auth, Feature flags, AB testing, Notifications, cross-service integrity and maintenance. See README.md for every function and setting.'
+\echo 'That is orion 0.7.0: the foundation, Auth, Feature flags, AB testing, Notifications, cross-service integrity and maintenance, with the hot paths probing their indexes directly. See README.md for every function and setting, and its Testing section for what proves it.'

@@ -337,8 +337,14 @@ class Tx {
 // Errors
 // ---------------------------------------------------------------------------
 
+// Node's own codes for a socket that is gone: which one a write to a
+// destroyed socket gets depends on Node's version (18: EPIPE).
+const SOCKET_GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
 function isConnectionError(e) {
 	if (e.code === '57P01' || e.code === '57P02' || e.code === '57P03' || e.code === '08006' || e.code === '08003')
+		return true;
+	if (SOCKET_GONE.has(e.code))
 		return true;
 	return !e.code && /Connection terminated|not queryable|ECONNRESET|EPIPE|Client was closed|connection.*(closed|ended)|write after end|stream/i.test(String(e.message));
 }

@@ -317,7 +317,13 @@ CheckNewHash(const uint8_t *settings, const uint8_t *salt, size_t salt_bytes,
 			   "new hash \"%s\" does not carry the settings and salt", phc);
 	FUZZ_CHECK(Verify(password, plen, phc, len) == OUTCOME_TRUE, "\"%s\" does not verify its password", phc);
 	{
-		char	   *other = psprintf("%.*s!", (int) plen, password);
+		/* not psprintf("%.*s!"): it would stop at a NUL in the password, and
+		 * Verify would read plen + 1 bytes past the shorter copy */
+		char	   *other = palloc(plen + 2);
+
+		memcpy(other, password, plen);
+		other[plen] = '!';
+		other[plen + 1] = '\0';
 
 		FUZZ_CHECK(Verify(other, plen + 1, phc, len) == OUTCOME_FALSE,
 				   "\"%s\" verifies another password", phc);

@@ -62,8 +62,9 @@ orion_install_deps() {
     fi
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # (a mirror that does not answer at once is tried again)
+    apt-get -o Acquire::Retries=3 update -qq
+    apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # orion_install_node: the node and npm commands, which the bcrypt

@@ -39,9 +39,27 @@ sub npm_install
 	my $npmdir = PostgreSQL::Test::Utils::tempdir;
 	local $ENV{npm_config_cache} = "$npmdir/cache";
 	local $ENV{npm_config_update_notifier} = 'false';
-	run_or_die("npm installs $package\@$version",
-		'npm', 'install', '--no-audit', '--no-fund', '--prefix', "$npmdir/prefix",
-		"$package\@$version");
+	my @cmd = ('npm', 'install', '--no-audit', '--no-fund', '--prefix', "$npmdir/prefix", "$package\@$version");
+	# A registry that does not answer for a while is not orion's failure:
+	# up to three tries, 20 s and 60 s apart (npm's own retries of a fetch
+	# last seconds); the last one's errors end the test.
+	my $installed_early = 0;
+	for my $pause (20, 60)
+	{
+		my ($out, $err) = ('', '');
+		$installed_early = eval { IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err) };
+		last if $installed_early;
+		note("npm install $package\@$version failed (exit status " . ($? >> 8) . "); again in $pause s:\n$err");
+		sleep $pause;
+	}
+	if ($installed_early)
+	{
+		pass("npm installs $package\@$version");
+	}
+	else
+	{
+		run_or_die("npm installs $package\@$version", @cmd);
+	}
 	my $dir = "$npmdir/prefix/node_modules/$package";
 	my $installed = decode_json(slurp_file("$dir/package.json"))->{version};
 	is($installed, $version, "the installed $package is version $version");

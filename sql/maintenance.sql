@@ -85,6 +85,7 @@ SET orion.maintenance_naptime = '10s';
 SET orion.read_notification_retention = '-1';
 SET orion.maintenance_batch_delay = '-1ms';
 SET orion.maintenance_batch_delay = '1min';
+SET orion.maintenance_batch_size = 1000;
 SELECT orion.start_maintenance_worker('no_such_database');
 SELECT orion.stop_maintenance_worker() AS stopped;
 SELECT orion.stop_maintenance_worker(NULL);

@@ -29,6 +29,7 @@
 #include "utils/varlena.h"
 
 #include "guc.h"
+#include "maintenance.h"
 #include "phc.h"
 
 /* Least memory for new Argon2id hashes; the upper bounds are in phc.h. */
@@ -55,6 +56,7 @@ int			orion_lockout_duration = 15 * 60;
 
 int			orion_maintenance_naptime = 60;
 int			orion_maintenance_batch_delay = 0;
+int			orion_maintenance_batch_size = ORION_DEFAULT_BATCH_SIZE;
 char	   *orion_maintenance_databases = NULL;
 int			orion_revoked_token_retention = 7 * 24 * 60 * 60;
 int			orion_read_notification_retention = 0;
@@ -263,6 +265,16 @@ OrionGucInit(void)
 							0, 0, 10000,
 							PGC_USERSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("orion.maintenance_batch_size",
+							"Rows the background worker removes per batch, each batch a transaction.",
+							"Smaller batches with orion.maintenance_batch_delay throttle a long purge "
+							"more evenly; the SQL functions take batch_size as an argument.",
+							&orion_maintenance_batch_size,
+							ORION_DEFAULT_BATCH_SIZE, 1, ORION_MAX_BATCH_SIZE,
+							PGC_SIGHUP,
+							0,
 							NULL, NULL, NULL);
 
 	DefineCustomStringVariable("orion.maintenance_databases",

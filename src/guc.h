@@ -40,6 +40,7 @@ extern char *orion_client_user_agent;
 #define ORION_MAX_MAINTENANCE_DATABASES 32
 extern int	orion_maintenance_naptime;
 extern int	orion_maintenance_batch_delay;
+extern int	orion_maintenance_batch_size;
 extern char *orion_maintenance_databases;
 extern int	orion_revoked_token_retention;
 extern int	orion_read_notification_retention;

@@ -45,8 +45,6 @@
 #include "orion.h"
 #include "query.h"
 
-#define ORION_MAX_BATCH_SIZE 1000000
-
 /* what each kind of maintenance removes, given the parameter holding its retention in seconds */
 #define DEAD_SESSION_WHERE \
 	"s.expires_at <= now() AND NOT EXISTS (SELECT FROM orion_auth.refresh_tokens r" \

@@ -351,7 +351,7 @@ RunPass(const char *dbname, MemoryContext pass_context)
 	pgstat_report_activity(STATE_RUNNING, "orion maintenance pass");
 	PG_TRY();
 	{
-		OrionMaintenancePass(ORION_DEFAULT_BATCH_SIZE, true, &counts);
+		OrionMaintenancePass(orion_maintenance_batch_size, true, &counts);
 		RecordPass(started, &counts, NULL);
 	}
 	PG_CATCH();

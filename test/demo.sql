@@ -350,7 +350,8 @@ SELECT sessions, sessions_to_expire, last_run_by, last_run_ok, total_removed FRO
 SELECT orion.stop_maintenance_worker() AS workers_stopped;
 \echo '    or pg_cron, with orion.schedule_maintenance(), or anyone: orion.run_maintenance().'
 \echo '    On a busy server, orion.maintenance_batch_delay pauses between batches, so a'
-\echo '    long purge leaves the application its CPU (here 10 ms between batches of 200):'
+\echo '    long purge leaves the application its CPU (here 10 ms between batches of 200;'
+\echo '    the worker takes its batch size from orion.maintenance_batch_size):'
 SET orion.maintenance_batch_delay = '10ms';
 INSERT INTO orion_auth.sessions (user_id, token, expires_at)
 SELECT id, encode(sha256(convert_to('again ' || id::text, 'UTF8')), 'hex'), now() - interval '1 minute'

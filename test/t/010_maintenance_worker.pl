@@ -11,7 +11,7 @@
 #  - it removes what is dead and nothing else: a live session, and an
 #    expired one a live refresh token can still renew, stay;
 #  - a new naptime takes effect at reload (SIGHUP), without a restart, and
-#    the reload itself runs a pass;
+#    the reload itself runs a pass; so do a new batch size and batch delay;
 #  - it comes back by itself after a crash (kill -9, the postmaster's crash
 #    recovery), after a restart, and after orion.stop_maintenance_worker();
 #  - orion.start_maintenance_worker() serves a database that is not listed,
@@ -210,6 +210,37 @@ wait_for_removal('postgres', $sid, 'back at naptime 1s, after a reload, the sess
 $runs = runs();
 ok($node->poll_query_until('postgres', "SELECT runs >= $runs + 3 FROM orion.maintenance_state"),
 	'and passes follow each other every second again');
+
+###############################################################################
+# (c2) orion.maintenance_batch_size and orion.maintenance_batch_delay: one
+# row per batch, each its own transaction, a pause between them. At the
+# default (10,000) the three sessions would go in one transaction: seeing
+# two and then one left proves the batch size, and the pause makes each
+# state last long enough to be seen.
+###############################################################################
+
+$node->safe_psql('postgres', q{
+ALTER SYSTEM SET orion.maintenance_batch_size = 1;
+ALTER SYSTEM SET orion.maintenance_batch_delay = '2s'});
+reload_and_wait_for_pass('a reload with a new batch size runs a pass');
+is($node->safe_psql('postgres', 'SHOW orion.maintenance_batch_size'), '1', 'orion.maintenance_batch_size is set at reload');
+$node->safe_psql('postgres', qq{
+INSERT INTO orion_auth.sessions (user_id, token, expires_at, user_agent)
+SELECT '$uid', encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), now() - interval '1 hour', 'batch test'
+  FROM generate_series(1, 3)});
+my $dead = q{SELECT count(*) FROM orion_auth.sessions WHERE user_agent = 'batch test'};
+ok($node->poll_query_until('postgres', $dead, '2'), 'a batch of one row: one of three dead sessions goes first');
+ok($node->poll_query_until('postgres', $dead, '1'), 'then, after the pause, the next');
+ok($node->poll_query_until('postgres', $dead, '0'), 'then the last');
+my ($invalid_stdout, $invalid_stderr);
+$node->psql('postgres', 'ALTER SYSTEM SET orion.maintenance_batch_size = 0',
+	stdout => \$invalid_stdout, stderr => \$invalid_stderr);
+like($invalid_stderr, qr/0 is outside the valid range for parameter "orion.maintenance_batch_size" \(1 \.\. 1000000\)/,
+	'a batch size of 0 is refused');
+$node->safe_psql('postgres', q{
+ALTER SYSTEM RESET orion.maintenance_batch_size;
+ALTER SYSTEM RESET orion.maintenance_batch_delay});
+reload_and_wait_for_pass('back to the default batches');
 
 ###############################################################################
 # (d) kill -9 of the worker: crash recovery, then a new worker

@@ -216,11 +216,13 @@ AbChooseVariant(const AbTest *test, const char *user_id_text)
 }
 
 /*
- * The test_key argument's test, or NULL when no such test exists; the call
- * site remembers it between calls (key_memo.h).
+ * The test_key argument's test, or NULL when no such test exists, in the
+ * AB cache filling pinned into *tests, which the caller unpins once done
+ * with the test. The call site remembers the test between calls
+ * (key_memo.h), and uses it only while its filling is current.
  */
 static AbTest *
-TestArg(FunctionCallInfo fcinfo)
+TestArg(FunctionCallInfo fcinfo, OrionCacheFilling **tests)
 {
 	OrionKeyMemo *memo = (OrionKeyMemo *) fcinfo->flinfo->fn_extra;
 	uint64		generation;
@@ -230,16 +232,17 @@ TestArg(FunctionCallInfo fcinfo)
 
 	ORION_REQUIRE_ARG(fcinfo, 0, "test_key");
 	ORION_REQUIRE_ARG(fcinfo, 1, "user_id");
+	*tests = AbCachePin();
 	key = PG_GETARG_TEXT_PP(0);
 	if (VARSIZE_ANY_EXHDR(key) > ORION_KEY_MAX_BYTES)
 		return NULL;			/* no test has so long a key */
 	if (memo == NULL)
 		memo = fcinfo->flinfo->fn_extra = OrionKeyMemoCreate(fcinfo->flinfo->fn_mcxt);
-	generation = AbCacheGeneration();
+	generation = (*tests)->generation;
 	if (OrionKeyMemoGet(memo, generation, key, &test))
 		return test;
 	OrionKeyCString(key, buf);
-	test = AbCacheLookup(buf);
+	test = AbCacheLookup(*tests, buf);
 	OrionKeyMemoSet(memo, generation, key, test);
 	return test;
 }
@@ -251,14 +254,13 @@ UserIdText(pg_uuid_t *user_id)
 }
 
 /*
- * orion.assign_variant(test_key text, user_id uuid) returns text
+ * The sticky assignment of user_id to a running test: the stored variant,
+ * or a new one inserted, or NULL. test is pinned by the caller: the INSERT's
+ * triggers may refill the AB cache.
  */
-PG_FUNCTION_INFO_V1(orion_assign_variant);
-Datum
-orion_assign_variant(PG_FUNCTION_ARGS)
+static text *
+Assign(const AbTest *test, pg_uuid_t *user_id)
 {
-	AbTest	   *test = TestArg(fcinfo);
-	pg_uuid_t  *user_id = PG_GETARG_UUID_P(1);
 	char	   *user_text;
 	const AbVariant *chosen;
 	text	   *result;
@@ -267,18 +269,15 @@ orion_assign_variant(PG_FUNCTION_ARGS)
 	bool		inserted;
 	Datum		stored = (Datum) 0;
 
-	if (test == NULL || !AbTestRunning(test))
-		PG_RETURN_NULL();
-
 	/* sticky: a stored assignment is the answer */
 	result = AbStoredVariant(&test->id, user_id, false);
 	if (result != NULL)
-		PG_RETURN_TEXT_P(result);
+		return result;
 
 	user_text = UserIdText(user_id);
 	chosen = AbChooseVariant(test, user_text);
 	if (chosen == NULL)
-		PG_RETURN_NULL();
+		return NULL;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = UUIDPGetDatum(user_id);
@@ -294,9 +293,24 @@ orion_assign_variant(PG_FUNCTION_ARGS)
 	 * while connected would live in SPI's memory, freed by SPI_finish.
 	 */
 	if (inserted)
-		result = DatumGetTextP(stored);
-	else
-		result = AbStoredVariant(&test->id, user_id, true);	/* another session's answer stands */
+		return DatumGetTextP(stored);
+	return AbStoredVariant(&test->id, user_id, true);	/* another session's answer stands */
+}
+
+/*
+ * orion.assign_variant(test_key text, user_id uuid) returns text
+ */
+PG_FUNCTION_INFO_V1(orion_assign_variant);
+Datum
+orion_assign_variant(PG_FUNCTION_ARGS)
+{
+	OrionCacheFilling *tests;
+	AbTest	   *test = TestArg(fcinfo, &tests);
+	text	   *result = NULL;
+
+	if (test != NULL && AbTestRunning(test))
+		result = Assign(test, PG_GETARG_UUID_P(1));
+	AbCacheUnpin(tests);
 	if (result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(result);
@@ -312,20 +326,26 @@ PG_FUNCTION_INFO_V1(orion_peek_variant);
 Datum
 orion_peek_variant(PG_FUNCTION_ARGS)
 {
-	AbTest	   *test = TestArg(fcinfo);
+	OrionCacheFilling *tests;
+	AbTest	   *test = TestArg(fcinfo, &tests);
 	pg_uuid_t  *user_id = PG_GETARG_UUID_P(1);
 	const AbVariant *chosen;
-	text	   *result;
+	text	   *result = NULL;
 
-	if (test == NULL || !AbTestRunning(test))
+	if (test != NULL && AbTestRunning(test))
+	{
+		result = AbStoredVariant(&test->id, user_id, false);
+		if (result == NULL)
+		{
+			chosen = AbChooseVariant(test, UserIdText(user_id));
+			if (chosen != NULL)
+				result = cstring_to_text(chosen->key);
+		}
+	}
+	AbCacheUnpin(tests);
+	if (result == NULL)
 		PG_RETURN_NULL();
-	result = AbStoredVariant(&test->id, user_id, false);
-	if (result != NULL)
-		PG_RETURN_TEXT_P(result);
-	chosen = AbChooseVariant(test, UserIdText(user_id));
-	if (chosen == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(chosen->key));
+	PG_RETURN_TEXT_P(result);
 }
 
 /*
@@ -340,8 +360,10 @@ PG_FUNCTION_INFO_V1(orion_track_conversion);
 Datum
 orion_track_conversion(PG_FUNCTION_ARGS)
 {
-	AbTest	   *test = TestArg(fcinfo);
+	OrionCacheFilling *tests;
+	AbTest	   *test = TestArg(fcinfo, &tests);
 	pg_uuid_t  *user_id = PG_GETARG_UUID_P(1);
+	pg_uuid_t	test_id;
 	text	   *event;
 	text	   *variant;
 	Datum		values[5];
@@ -354,15 +376,19 @@ orion_track_conversion(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("event must have from 1 to 100 characters")));
+	/* only the id is needed: a copy, so the filling is unpinned at once */
+	if (test != NULL)
+		test_id = test->id;
+	AbCacheUnpin(tests);
 	if (test == NULL)
 		PG_RETURN_BOOL(false);
 
-	variant = AbStoredVariant(&test->id, user_id, false);
+	variant = AbStoredVariant(&test_id, user_id, false);
 	if (variant == NULL)
 		PG_RETURN_BOOL(false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	values[0] = UUIDPGetDatum(&test->id);
+	values[0] = UUIDPGetDatum(&test_id);
 	values[1] = UUIDPGetDatum(user_id);
 	values[2] = PointerGetDatum(variant);
 	values[3] = PointerGetDatum(event);

@@ -16,6 +16,8 @@
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 
+#include "table_cache.h"
+
 typedef struct AbVariant
 {
 	char	   *key;
@@ -47,10 +49,15 @@ typedef struct AbTest
  */
 extern char *AbParseVariants(Jsonb *variants, AbTest *test);
 
-/* The cached test of that key, or NULL (ab_cache.c). */
-extern AbTest *AbCacheLookup(const char *key);
-/* Which filling of the cache is current (filling it if stale). */
-extern uint64 AbCacheGeneration(void);
+/*
+ * The backend's AB test cache (ab_cache.c): pin its current filling
+ * (filled first if stale), look tests up in it, and unpin it once nothing
+ * returned points into it (table_cache.h).
+ */
+extern OrionCacheFilling *AbCachePin(void);
+extern void AbCacheUnpin(OrionCacheFilling *tests);
+/* The test of that key in the pinned filling, or NULL. */
+extern AbTest *AbCacheLookup(const OrionCacheFilling *tests, const char *key);
 extern void AbCacheInit(void);
 
 /*

@@ -8,6 +8,13 @@
  * backend, with its bucket ranges computed, and read again only after
  * orion_ab_testing.ab_tests changes (see table_cache.c).
  *
+ * The rule that keeps its memory alive: an SQL entry point pins the
+ * current filling (AbCachePin) before it looks a test up and unpins it when
+ * nothing it returns points into it. Between the two it runs SPI (the
+ * assignment's INSERT, whose triggers may call other evaluators) and an
+ * index probe, either of which may refill the cache: the pinned filling
+ * stays allocated.
+ *
  * Copyright (c) 2026, the orion authors
  *
  * src/ab_cache.c
@@ -38,13 +45,14 @@ typedef struct AbEntry
 	AbTest	   *test;
 } AbEntry;
 
+static void *Fill(MemoryContext cache_context);
+
 static OrionTableCache tables = {
 	.schema = "orion_ab_testing",
-	.tables = {"ab_tests", NULL}
+	.tables = {"ab_tests", NULL},
+	.fill = Fill,
+	.name = "orion AB test cache"
 };
-
-static MemoryContext cache_context = NULL;
-static HTAB *tests_by_key = NULL;
 
 static OrionQuery load_tests = {
 	"SELECT key::text, id, coalesce(active, false), start_date, end_date,"
@@ -59,22 +67,17 @@ AbCacheInit(void)
 	OrionTableCacheRegister(&tables);
 }
 
-static void
-Fill(void)
+/* Read ab_tests into a new filling's memory: the tests, by key. */
+static void *
+Fill(MemoryContext cache_context)
 {
-	uint64		mark = OrionTableCacheBeginFill(&tables);
 	MemoryContext old;
 	HASHCTL		ctl;
+	HTAB	   *tests_by_key;
 	uint64		n;
 	uint64		i;
 	bool		isnull;
 	int			nest_level;
-
-	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext, "orion AB test cache",
-											  ALLOCSET_DEFAULT_SIZES);
-	else
-		MemoryContextReset(cache_context);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = ORION_KEY_MAX_BYTES + 1;
@@ -131,26 +134,28 @@ Fill(void)
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 	OrionUnpinSearchPath(nest_level);
-	OrionTableCacheEndFill(&tables, mark);
+	return tests_by_key;
+}
+
+OrionCacheFilling *
+AbCachePin(void)
+{
+	return OrionTableCachePin(&tables);
+}
+
+void
+AbCacheUnpin(OrionCacheFilling *tests)
+{
+	OrionTableCacheUnpin(&tables, tests);
 }
 
 AbTest *
-AbCacheLookup(const char *key)
+AbCacheLookup(const OrionCacheFilling *tests, const char *key)
 {
 	AbEntry    *entry;
 
-	if (OrionTableCacheStale(&tables))
-		Fill();
 	if (strlen(key) > ORION_KEY_MAX_BYTES)
 		return NULL;
-	entry = hash_search(tests_by_key, key, HASH_FIND, NULL);
+	entry = hash_search((HTAB *) tests->contents, key, HASH_FIND, NULL);
 	return entry ? entry->test : NULL;
-}
-
-uint64
-AbCacheGeneration(void)
-{
-	if (OrionTableCacheStale(&tables))
-		Fill();
-	return OrionTableCacheGeneration(&tables);
 }

@@ -144,10 +144,13 @@ orion_ab_test_results(PG_FUNCTION_ARGS)
 	double		srm = 0;
 	VariantCount *control;
 	double		control_rate;
+	OrionCacheFilling *tests;
 
 	ORION_REQUIRE_ARG(fcinfo, 0, "test_key");
 	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	test = AbCacheLookup(key);
+	/* pinned across the SPI query below, until the rows are written */
+	tests = AbCachePin();
+	test = AbCacheLookup(tests, key);
 	if (test == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -236,5 +239,6 @@ orion_ab_test_results(PG_FUNCTION_ARGS)
 		nulls[8] = !srm_known;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	AbCacheUnpin(tests);
 	return (Datum) 0;
 }

@@ -96,7 +96,9 @@ IsEmptyObject(Datum d)
 /*
  * What a call site remembers in fn_extra between calls: the flag it names,
  * looked up once per filling of the flag cache rather than once per row,
- * and the last context object with the fields read from it.
+ * and the last context object with the fields read from it. The flag
+ * pointer is used only while its filling is current, which the generation
+ * check proves, and only after the call pinned that filling.
  */
 typedef struct FlagMemo
 {
@@ -136,17 +138,19 @@ ForgetContext(FlagMemo *memo)
 	memo->properties = NULL;
 }
 
-/* The flag the flag_key argument names, or NULL when there is none. */
+/*
+ * The flag the flag_key argument names in the pinned cache filling, or
+ * NULL when there is none.
+ */
 static Flag *
-LookupFlag(FunctionCallInfo fcinfo)
+LookupFlag(FunctionCallInfo fcinfo, const OrionCacheFilling *flags)
 {
 	FlagMemo   *memo = GetMemo(fcinfo);
-	uint64		generation = FlagCacheGeneration();
+	uint64		generation = flags->generation;
 	text	   *key;
 	void	   *flag;
 	char		buf[ORION_KEY_MAX_BYTES + 1];
 
-	ORION_REQUIRE_ARG(fcinfo, 0, "flag_key");
 	key = PG_GETARG_TEXT_PP(0);
 	if (VARSIZE_ANY_EXHDR(key) > ORION_KEY_MAX_BYTES)
 		return NULL;			/* no flag has so long a key */
@@ -155,7 +159,7 @@ LookupFlag(FunctionCallInfo fcinfo)
 	if (memo->flag->generation != generation)
 		ForgetContext(memo);	/* its field names belonged to the old flags */
 	OrionKeyCString(key, buf);
-	flag = FlagCacheLookup(buf);
+	flag = FlagCacheLookup(flags, buf);
 	OrionKeyMemoSet(memo->flag, generation, key, flag);
 	return flag;
 }
@@ -189,17 +193,20 @@ ReadContextObject(Jsonb *context, FlagContext *ctx)
 }
 
 /*
- * The context from the user_id and context arguments (argno and argno + 1).
+ * The context from the user_id and context arguments (argno and argno + 1),
+ * evaluated in the pinned flag cache filling flags.
  * With a memo (the call site's, after LookupFlag), a context equal byte for
  * byte to the last one reuses it and the fields already read from it.
  */
 static void
-BuildContext(FunctionCallInfo fcinfo, int argno, FlagContext *ctx, FlagMemo *memo)
+BuildContext(FunctionCallInfo fcinfo, int argno, FlagContext *ctx, FlagMemo *memo,
+			 const OrionCacheFilling *flags)
 {
 	Datum		d;
 	struct varlena *raw;
 
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->flags = flags;
 	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
 		UuidText(PG_GETARG_UUID_P(argno), ctx->user_id);
 	if (PG_NARGS() <= argno + 1 || PG_ARGISNULL(argno + 1))
@@ -321,12 +328,19 @@ orion_flag_enabled(PG_FUNCTION_ARGS)
 {
 	FlagContext ctx;
 	FlagResult	result;
-	Flag	   *flag = LookupFlag(fcinfo);
+	OrionCacheFilling *flags;
+	Flag	   *flag;
 
-	if (flag == NULL)
-		PG_RETURN_BOOL(false);
-	BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo));
-	FlagEvaluate(flag, &ctx, false, &result);
+	ORION_REQUIRE_ARG(fcinfo, 0, "flag_key");
+	flags = FlagCachePin();
+	flag = LookupFlag(fcinfo, flags);
+	result.enabled = false;
+	if (flag != NULL)
+	{
+		BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo), flags);
+		FlagEvaluate(flag, &ctx, false, &result);
+	}
+	FlagCacheUnpin(flags);
 	PG_RETURN_BOOL(result.enabled);
 }
 
@@ -339,15 +353,22 @@ orion_flag_variant(PG_FUNCTION_ARGS)
 {
 	FlagContext ctx;
 	FlagResult	result;
-	Flag	   *flag = LookupFlag(fcinfo);
+	OrionCacheFilling *flags;
+	Flag	   *flag;
+	Jsonb	   *variant;
 
+	ORION_REQUIRE_ARG(fcinfo, 0, "flag_key");
+	flags = FlagCachePin();
+	flag = LookupFlag(fcinfo, flags);
 	memset(&result, 0, sizeof(result));
 	if (flag != NULL)
 	{
-		BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo));
+		BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo), flags);
 		FlagEvaluate(flag, &ctx, true, &result);
 	}
-	PG_RETURN_JSONB_P(VariantJson(&result));
+	variant = VariantJson(&result);	/* a copy: result.variant is the filling's */
+	FlagCacheUnpin(flags);
+	PG_RETURN_JSONB_P(variant);
 }
 
 /*
@@ -362,13 +383,17 @@ orion_evaluate_flag(PG_FUNCTION_ARGS)
 {
 	FlagContext ctx;
 	FlagResult	result;
-	Flag	   *flag = LookupFlag(fcinfo);
+	OrionCacheFilling *flags;
+	Flag	   *flag;
 	StringInfoData buf;
 
+	ORION_REQUIRE_ARG(fcinfo, 0, "flag_key");
+	flags = FlagCachePin();
+	flag = LookupFlag(fcinfo, flags);
 	memset(&result, 0, sizeof(result));
 	if (flag != NULL)
 	{
-		BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo));
+		BuildContext(fcinfo, 1, &ctx, GetMemo(fcinfo), flags);
 		FlagEvaluate(flag, &ctx, true, &result);
 	}
 	else
@@ -389,6 +414,8 @@ orion_evaluate_flag(PG_FUNCTION_ARGS)
 	if (result.error_code)
 		appendStringInfo(&buf, ", \"errorCode\": \"%s\"", result.error_code);
 	appendStringInfoChar(&buf, '}');
+	/* buf holds copies of everything read from the filling */
+	FlagCacheUnpin(flags);
 	PG_RETURN_JSONB_P(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data))));
 }
 
@@ -404,13 +431,15 @@ orion_evaluate_all_flags(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	FlagContext ctx;
+	OrionCacheFilling *pinned;
 	Flag	  **flags;
 	int			n;
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	BuildContext(fcinfo, 0, &ctx, NULL);
-	flags = FlagCacheAll(&n);
+	pinned = FlagCachePin();
+	BuildContext(fcinfo, 0, &ctx, NULL, pinned);
+	flags = FlagCacheAll(pinned, &n);
 	for (i = 0; i < n; i++)
 	{
 		FlagResult	result;
@@ -425,8 +454,10 @@ orion_evaluate_all_flags(PG_FUNCTION_ARGS)
 			values[3] = JsonbPGetDatum(flags[i]->config);
 		else
 			nulls[3] = true;
+		/* copied into the tuplestore */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	FlagCacheUnpin(pinned);
 	return (Datum) 0;
 }
 

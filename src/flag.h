@@ -20,6 +20,8 @@
 #include "regex/regex.h"
 #include "utils/jsonb.h"
 
+#include "table_cache.h"
+
 /* Unleash buckets strategies with seed 0 and variants with this seed. */
 #define ORION_FLAG_VARIANT_SEED 86028157
 
@@ -214,6 +216,7 @@ typedef struct FlagContext
 	JsonbContainer *json;		/* the caller's context object, or NULL */
 	JsonbContainer *properties; /* its "properties" object, or NULL */
 	FlagFieldMemo *memo;		/* fields read so far, or NULL: read each time */
+	const OrionCacheFilling *flags; /* the pinned flag cache: segments, parents */
 	char		user_id[37];	/* the user_id argument as text, or "" */
 	bool		user_loaded;
 	bool		user_found;
@@ -240,13 +243,17 @@ typedef struct FlagResult
 	const FlagVariant *variant; /* the chosen variant, or NULL */
 } FlagResult;
 
-/* Look up a flag or segment in the backend cache (flag_cache.c). */
-extern Flag *FlagCacheLookup(const char *key);
-extern FlagSegment *FlagCacheSegment(int id);
+/*
+ * The backend's flag cache (flag_cache.c): pin its current filling (filled
+ * first if stale) at an SQL entry point, look up in that filling only, and
+ * unpin it once nothing returned points into it (table_cache.h).
+ */
+extern OrionCacheFilling *FlagCachePin(void);
+extern void FlagCacheUnpin(OrionCacheFilling *flags);
+extern Flag *FlagCacheLookup(const OrionCacheFilling *flags, const char *key);
+extern FlagSegment *FlagCacheSegment(const OrionCacheFilling *flags, int id);
 /* Every cached flag, for evaluate_all_flags; sets *count. */
-extern Flag **FlagCacheAll(int *count);
-/* Which filling of the cache is current (filling it if stale). */
-extern uint64 FlagCacheGeneration(void);
+extern Flag **FlagCacheAll(const OrionCacheFilling *flags, int *count);
 extern void FlagCacheInit(void);
 
 /* Evaluate a flag in a context (flag_eval.c). */

@@ -8,7 +8,14 @@
  * context of its own; later evaluations touch no table and parse no JSON.
  *
  * When it is stale (a change to either table, see table_cache.c), the next
- * lookup fills it anew.
+ * evaluation fills it anew.
+ *
+ * The rule that keeps its memory alive: an SQL entry point pins the
+ * current filling (FlagCachePin) before it looks up a flag, hands it to
+ * the evaluation in the FlagContext, and unpins it when its answer no
+ * longer points into it. Segments, parent flags and evaluate_all_flags'
+ * list are read from that filling only, so nothing an evaluation does (SPI
+ * for the user's attributes, a nested evaluation) can free what it reads.
  *
  * Copyright (c) 2026, the orion authors
  *
@@ -50,15 +57,22 @@ typedef struct SegmentEntry
 	FlagSegment *segment;
 } SegmentEntry;
 
-static MemoryContext cache_context = NULL;
-static HTAB *flags_by_key = NULL;
-static HTAB *segments_by_id = NULL;
-static Flag **flags_in_order = NULL;
-static int	nflags = 0;
+/* One filling's contents, allocated in the filling's memory context. */
+typedef struct FlagCacheContents
+{
+	HTAB	   *flags_by_key;
+	HTAB	   *segments_by_id;
+	Flag	  **flags_in_order;
+	int			nflags;
+} FlagCacheContents;
+
+static void *Fill(MemoryContext cache_context);
 
 static OrionTableCache tables = {
 	.schema = "orion_feature_flags",
-	.tables = {"feature_flags", "segments", NULL}
+	.tables = {"feature_flags", "segments", NULL},
+	.fill = Fill,
+	.name = "orion flag cache"
 };
 
 static OrionQuery load_flags = {
@@ -78,27 +92,21 @@ FlagCacheInit(void)
 	OrionTableCacheRegister(&tables);
 }
 
-/* Read both tables and parse every rollout into a fresh cache. */
-static void
-Fill(void)
+/* Read both tables and parse every rollout into a new filling's memory. */
+static void *
+Fill(MemoryContext cache_context)
 {
-	uint64		mark = OrionTableCacheBeginFill(&tables);
+	FlagCacheContents *contents = MemoryContextAllocZero(cache_context, sizeof(FlagCacheContents));
 	MemoryContext old;
 	HASHCTL		ctl;
+	HTAB	   *flags_by_key;
+	HTAB	   *segments_by_id;
+	Flag	  **flags_in_order;
+	int			nflags = 0;
 	uint64		i;
 	uint64		n;
 	bool		isnull;
 	int			nest_level;
-
-	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext, "orion flag cache",
-											  ALLOCSET_DEFAULT_SIZES);
-	else
-		MemoryContextReset(cache_context);
-	flags_by_key = NULL;
-	segments_by_id = NULL;
-	flags_in_order = NULL;
-	nflags = 0;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = ORION_KEY_MAX_BYTES + 1;
@@ -171,49 +179,52 @@ Fill(void)
 	SPI_finish();
 	OrionUnpinSearchPath(nest_level);
 
-	OrionTableCacheEndFill(&tables, mark);
+	contents->flags_by_key = flags_by_key;
+	contents->segments_by_id = segments_by_id;
+	contents->flags_in_order = flags_in_order;
+	contents->nflags = nflags;
+	return contents;
 }
 
-static void
-EnsureFilled(void)
+OrionCacheFilling *
+FlagCachePin(void)
 {
-	if (OrionTableCacheStale(&tables))
-		Fill();
+	return OrionTableCachePin(&tables);
+}
+
+void
+FlagCacheUnpin(OrionCacheFilling *flags)
+{
+	OrionTableCacheUnpin(&tables, flags);
 }
 
 Flag *
-FlagCacheLookup(const char *key)
+FlagCacheLookup(const OrionCacheFilling *flags, const char *key)
 {
+	FlagCacheContents *contents = flags->contents;
 	FlagEntry  *entry;
 
-	EnsureFilled();
 	if (strlen(key) > ORION_KEY_MAX_BYTES)
 		return NULL;
-	entry = hash_search(flags_by_key, key, HASH_FIND, NULL);
+	entry = hash_search(contents->flags_by_key, key, HASH_FIND, NULL);
 	return entry ? entry->flag : NULL;
 }
 
 FlagSegment *
-FlagCacheSegment(int id)
+FlagCacheSegment(const OrionCacheFilling *flags, int id)
 {
+	FlagCacheContents *contents = flags->contents;
 	SegmentEntry *entry;
 
-	EnsureFilled();
-	entry = hash_search(segments_by_id, &id, HASH_FIND, NULL);
+	entry = hash_search(contents->segments_by_id, &id, HASH_FIND, NULL);
 	return entry ? entry->segment : NULL;
 }
 
-uint64
-FlagCacheGeneration(void)
-{
-	EnsureFilled();
-	return OrionTableCacheGeneration(&tables);
-}
-
 Flag **
-FlagCacheAll(int *count)
+FlagCacheAll(const OrionCacheFilling *flags, int *count)
 {
-	EnsureFilled();
-	*count = nflags;
-	return flags_in_order;
+	FlagCacheContents *contents = flags->contents;
+
+	*count = contents->nflags;
+	return contents->flags_in_order;
 }

@@ -483,7 +483,7 @@ StrategyEnabled(Flag *flag, FlagStrategy *s, FlagContext *ctx)
 		return false;
 	for (i = 0; i < s->nsegments; i++)
 	{
-		FlagSegment *segment = FlagCacheSegment(s->segments[i]);
+		FlagSegment *segment = FlagCacheSegment(ctx->flags, s->segments[i]);
 
 		/* a strategy naming a segment that does not exist never matches */
 		if (segment == NULL || !ConstraintsHold(segment->constraints, segment->nconstraints, ctx))
@@ -570,7 +570,7 @@ DependenciesSatisfied(Flag *flag, FlagContext *ctx, int depth)
 	for (i = 0; i < flag->ndependencies; i++)
 	{
 		FlagDependency *d = &flag->dependencies[i];
-		Flag	   *parent = FlagCacheLookup(d->feature);
+		Flag	   *parent = FlagCacheLookup(ctx->flags, d->feature);
 		FlagResult	r;
 
 		/* a missing parent, or one with parents of its own, is not satisfied */

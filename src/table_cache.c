@@ -27,6 +27,22 @@
  * already committed; such a cache is marked stale when the transaction
  * ends.
  *
+ * Keeping a filling alive. A cache with contents (flags, AB tests) keeps
+ * each filling in a memory context of its own. An evaluation pins the
+ * current filling at its SQL entry point and does every lookup in it until
+ * it unpins: a nested lookup during the evaluation (a segment, a parent
+ * flag) never refills, and a refill made by anything else meanwhile (an
+ * SPI statement whose first lock takes in an invalidation, then a nested
+ * call of another evaluator, from a trigger or a row-level security
+ * policy) makes a new filling and retires the old one, which is freed only
+ * when its last pin goes. 0.7.0 reset the one context instead, and an
+ * evaluation that read the user's email and then looked up a segment used
+ * freed memory. A filling is built in a child of the caller's memory
+ * context and moved under CacheMemoryContext only when complete, so one
+ * that fails midway is freed with the statement. Pins do not outlive the
+ * transaction: no evaluation spans a transaction's end, so at its end
+ * every pin left by an error is dropped and the retired fillings freed.
+ *
  * Copyright (c) 2026, the orion authors
  *
  * src/table_cache.c
@@ -44,6 +60,7 @@
 #include "storage/proc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -66,6 +83,39 @@ RelcacheCallback(Datum arg, Oid relid)
 			}
 }
 
+/* Free a filling nobody pins any more, or keep it in the retired list. */
+static void
+Retire(OrionTableCache *cache, OrionCacheFilling *filling)
+{
+	if (filling == NULL)
+		return;
+	if (filling->pins > 0)
+	{
+		filling->next = cache->retired;
+		cache->retired = filling;
+	}
+	else
+		MemoryContextDelete(filling->mcxt);
+}
+
+/* End of transaction: every pin is gone, with the evaluations that took them. */
+static void
+DropPins(OrionTableCache *cache)
+{
+	OrionCacheFilling *f = cache->retired;
+
+	cache->retired = NULL;
+	while (f != NULL)
+	{
+		OrionCacheFilling *next = f->next;
+
+		MemoryContextDelete(f->mcxt);
+		f = next;
+	}
+	if (cache->current != NULL)
+		cache->current->pins = 0;
+}
+
 static void
 TransactionEnd(XactEvent event, void *arg)
 {
@@ -76,11 +126,14 @@ TransactionEnd(XactEvent event, void *arg)
 		event != XACT_EVENT_PREPARE)
 		return;
 	for (c = caches; c != NULL; c = c->next)
+	{
 		if (c->transient)
 		{
 			c->invalidations++;
 			c->transient = false;
 		}
+		DropPins(c);
+	}
 }
 
 void
@@ -155,6 +208,56 @@ OrionTableCacheEndFill(OrionTableCache *cache, uint64 mark)
 	cache->pushed_snapshot = false;
 	/* valid unless an invalidation arrived while filling */
 	cache->filled_at = mark;
+}
+
+/* Read the tables into a new filling, which becomes the current one. */
+static void
+Refill(OrionTableCache *cache)
+{
+	MemoryContext mcxt = AllocSetContextCreate(CurrentMemoryContext, "orion table cache",
+											   ALLOCSET_DEFAULT_SIZES);
+	OrionCacheFilling *filling;
+	uint64		mark;
+
+	MemoryContextSetIdentifier(mcxt, cache->name);
+	filling = MemoryContextAllocZero(mcxt, sizeof(OrionCacheFilling));
+	filling->mcxt = mcxt;
+	mark = OrionTableCacheBeginFill(cache);
+	filling->contents = cache->fill(mcxt);
+	OrionTableCacheEndFill(cache, mark);
+	filling->generation = cache->filled_at;
+	/* complete: from now on it lives as long as it is current or pinned */
+	MemoryContextSetParent(mcxt, CacheMemoryContext);
+	Retire(cache, cache->current);
+	cache->current = filling;
+}
+
+OrionCacheFilling *
+OrionTableCachePin(OrionTableCache *cache)
+{
+	Assert(cache->fill != NULL);
+	if (OrionTableCacheStale(cache) || cache->current == NULL)
+		Refill(cache);
+	cache->current->pins++;
+	return cache->current;
+}
+
+void
+OrionTableCacheUnpin(OrionTableCache *cache, OrionCacheFilling *filling)
+{
+	OrionCacheFilling **link;
+
+	Assert(filling->pins > 0);
+	if (--filling->pins > 0 || filling == cache->current)
+		return;
+	for (link = &cache->retired; *link != NULL; link = &(*link)->next)
+		if (*link == filling)
+		{
+			*link = filling->next;
+			MemoryContextDelete(filling->mcxt);
+			return;
+		}
+	elog(ERROR, "orion: unpinned a cache filling that is neither current nor retired");
 }
 
 uint64

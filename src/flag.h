@@ -194,8 +194,9 @@ extern char *FlagParseSegment(Jsonb *constraints, FlagSegment *segment);
  * across calls that pass the same context, so that a query evaluating a
  * flag for many users with one context reads its JSON once. Names are
  * matched by address: they are the cached flag's strings or string
- * constants, both stable for one generation of the flag cache, and the
- * memo is emptied when the generation or the context changes.
+ * constants, both stable while the call's pinned filling of the flag cache
+ * lives, and the memo is emptied when the generation of the filling a call
+ * pins differs from the last one, or the context changes.
  */
 #define FLAG_FIELD_MEMO_SIZE 16
 

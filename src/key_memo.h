@@ -8,6 +8,11 @@
  * it named in fn_extra, with the cache's generation: the next call with
  * the same key costs a memcmp instead of a copy and a hash lookup.
  *
+ * The value is a pointer into one filling of the cache (table_cache.h), and
+ * the memo does not keep that filling alive: a caller passes the generation
+ * of the filling it has pinned for this call, so a value from any other
+ * filling, freed or not, is never returned.
+ *
  * Copyright (c) 2026, the orion authors
  *
  * src/key_memo.h

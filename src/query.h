@@ -19,7 +19,10 @@
 
 /*
  * A statement and its parameter types. Declare one as a static variable
- * next to the code that runs it; its plan is made on first use and kept.
+ * next to the code that runs it; its plan is made on first use and kept
+ * (SPI_keepplan). The plan cache checks a kept plan before each run and
+ * replans after DDL on what it reads, so a kept plan never outlives the
+ * tables it was made for.
  */
 typedef struct OrionQuery
 {

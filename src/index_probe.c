@@ -119,6 +119,40 @@ OrionIndexProbeRegister(OrionIndexProbe *probe)
 	OrionTableCacheRegister(&probe->table);
 }
 
+/*
+ * The probe's table, locked, with the probe found as the table is now; or
+ * NULL when the probe is unusable.
+ *
+ * The probe (OIDs, column numbers, procedures: plain fields, nothing that
+ * an invalidation frees) can be older than the lock: when this transaction
+ * does not hold one yet, DDL may have dropped or replaced the index, or a
+ * column, since this backend last took in invalidations. Taking the lock
+ * takes them in, so the probe is checked again after it and found anew if
+ * it went stale; found under the lock, it stays right until the transaction
+ * ends, as the lock does.
+ */
+static Relation
+OpenProbedTable(OrionIndexProbe *probe)
+{
+	int			attempt;
+
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		Relation	rel;
+
+		if (OrionTableCacheStale(&probe->table))
+			FindProbe(probe);
+		if (!probe->usable)
+			return NULL;
+		rel = try_relation_open(probe->relid, AccessShareLock);
+		if (rel != NULL && !OrionTableCacheStale(&probe->table))
+			return rel;
+		if (rel != NULL)
+			relation_close(rel, NoLock);
+	}
+	return NULL;				/* changing under us twice: let the statement read */
+}
+
 OrionProbeResult
 OrionIndexProbeFetch(OrionIndexProbe *probe, const Datum *keys, Datum *values, bool *nulls)
 {
@@ -132,13 +166,15 @@ OrionIndexProbeFetch(OrionIndexProbe *probe, const Datum *keys, Datum *values, b
 
 	if (!ActiveSnapshotSet())
 		return ORION_PROBE_UNUSABLE;
-	if (OrionTableCacheStale(&probe->table))
-		FindProbe(probe);
-	/* table-level SELECT, as the statement needs; anything finer is the statement's to judge */
-	if (!probe->usable || pg_class_aclcheck(probe->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+	rel = OpenProbedTable(probe);
+	if (rel == NULL)
 		return ORION_PROBE_UNUSABLE;
-
-	rel = table_open(probe->relid, AccessShareLock);
+	/* table-level SELECT, as the statement needs; anything finer is the statement's to judge */
+	if (pg_class_aclcheck(probe->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+	{
+		table_close(rel, NoLock);
+		return ORION_PROBE_UNUSABLE;
+	}
 	index = index_open(probe->indexid, AccessShareLock);
 	for (i = 0; i < probe->nkeys; i++)
 		ScanKeyEntryInitialize(&scankeys[i], 0, i + 1, BTEqualStrategyNumber,

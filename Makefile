@@ -24,9 +24,14 @@ OBJS         = src/orion.o src/guc.o src/query.o src/base64.o src/phc.o src/toke
 SHLIB_LINK   = -largon2
 PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 
-DATA         = $(wildcard sql/orion--*.sql)
+# sql/orion.sql is the full install script a person edits; the versioned
+# file CREATE EXTENSION runs is copied from it (pgvector's way) and not
+# committed. The released install script of 0.1.0 and every upgrade script
+# are installed as they are.
+DATA         = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA_built   = sql/$(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/orion--%,$(wildcard sql/*.sql))))
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/$(EXTENSION)--% sql/$(EXTENSION).sql,$(wildcard sql/*.sql))))
 ISOLATION    = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation
 TAP_TESTS    = 1
@@ -50,6 +55,9 @@ endif
 # The version lives only in orion.control; the library is rebuilt when it
 # changes.
 src/orion.o: orion.control
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
 
 # GrowthBook's bucket ranges must round as JavaScript does: no fused
 # multiply-add, which some targets (aarch64) would otherwise use.

@@ -23,7 +23,7 @@ SHOW orion.no_such_setting;
 SELECT c::regclass AS config_table
   FROM pg_extension, unnest(extconfig) AS c
  WHERE extname = 'orion'
- ORDER BY 1::text;
+ ORDER BY c::regclass::text;
 SELECT count(*) AS tables_not_registered
   FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
  WHERE n.nspname LIKE 'orion%' AND t.relkind = 'r'

@@ -252,7 +252,7 @@ SELECT p.oid::regprocedure AS function,
        unnest(ARRAY['orion_auth_service', 'orion_user_service', 'orion_notifications_service',
                     'orion_feature_flags_service', 'orion_ab_testing_service', 'public']) AS r
  WHERE p.pronamespace = 'orion'::regnamespace
- GROUP BY p.oid ORDER BY 1::text;
+ GROUP BY p.oid ORDER BY p.oid::regprocedure::text;
 
 --
 -- The whole flow once more as an application's login role that is a member

@@ -1,0 +1,203 @@
+/* sql/orion--0.7.1--0.8.0.sql: one full install script; comments on every object */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION orion UPDATE TO '0.8.0'" to load this file. \quit
+
+/*
+ * From 0.8.0 on, CREATE EXTENSION orion runs one script, sql/orion.sql
+ * (installed as orion--0.8.0.sql), instead of 0.1.0's and every upgrade
+ * after it. It creates the same objects as that chain, and adds a comment
+ * to every column, index and trigger that had none: this step adds the same
+ * comments to an installation being updated. No other object changes.
+ */
+
+-- 2. Auth service (auth_db)
+COMMENT ON COLUMN orion_auth.users.id IS 'The user''s id, which every service refers to';
+COMMENT ON COLUMN orion_auth.users.first_name IS 'Given name';
+COMMENT ON COLUMN orion_auth.users.last_name IS 'Family name';
+COMMENT ON COLUMN orion_auth.users.role IS 'Application role, ''user'' by default; changes are audited (trigger audit_role_change)';
+COMMENT ON COLUMN orion_auth.users.email_verified IS 'Whether the email address has been verified';
+COMMENT ON COLUMN orion_auth.users.created_at IS 'When the account was created';
+COMMENT ON COLUMN orion_auth.users.updated_at IS 'When the account was last changed (orion sets it on password changes)';
+COMMENT ON COLUMN orion_auth.users.last_login_at IS 'When the last successful login was';
+COMMENT ON INDEX orion_auth.users_pkey IS 'Primary key: a user by id';
+COMMENT ON INDEX orion_auth.users_email_lower_key IS 'One account per email address, case-insensitively; serves lookups by lower(email)';
+COMMENT ON INDEX orion_auth.idx_users_email IS 'The seed''s index: lookups by email as written';
+COMMENT ON INDEX orion_auth.idx_users_role IS 'The seed''s index: users by role';
+COMMENT ON COLUMN orion_auth.sessions.id IS 'The session''s id (login and refresh_session return it)';
+COMMENT ON COLUMN orion_auth.sessions.user_id IS 'The signed-in user; the session goes when the user does';
+COMMENT ON COLUMN orion_auth.sessions.ip_address IS 'Client IP address at login, or at the last refresh that gave one';
+COMMENT ON COLUMN orion_auth.sessions.user_agent IS 'Client user agent at login, or at the last refresh that gave one';
+COMMENT ON COLUMN orion_auth.sessions.expires_at IS 'When the current access token expires (orion.access_token_ttl)';
+COMMENT ON COLUMN orion_auth.sessions.created_at IS 'When the session began (the login)';
+COMMENT ON INDEX orion_auth.sessions_pkey IS 'Primary key: a session by id';
+COMMENT ON INDEX orion_auth.sessions_token_key IS 'One session per access token digest; validate_session probes it';
+COMMENT ON INDEX orion_auth.idx_sessions_user_id IS 'The seed''s index: a user''s sessions (list_sessions, revoke_all_sessions)';
+COMMENT ON INDEX orion_auth.idx_sessions_expires_at IS 'Maintenance walks expired sessions in this order, in batches';
+COMMENT ON INDEX orion_auth.idx_sessions_previous_token IS 'validate_session finds a session by the access token a refresh just replaced';
+COMMENT ON COLUMN orion_auth.refresh_tokens.id IS 'The refresh token''s id';
+COMMENT ON COLUMN orion_auth.refresh_tokens.user_id IS 'The token''s user; the token goes when the user does';
+COMMENT ON COLUMN orion_auth.refresh_tokens.expires_at IS 'When the token expires (orion.refresh_token_ttl after it was issued)';
+COMMENT ON COLUMN orion_auth.refresh_tokens.revoked IS 'Whether the token was revoked (rotated by a refresh, logout, revocation)';
+COMMENT ON COLUMN orion_auth.refresh_tokens.revoked_reason IS 'Why the token was revoked, e.g. rotated';
+COMMENT ON COLUMN orion_auth.refresh_tokens.created_at IS 'When the token was issued';
+COMMENT ON INDEX orion_auth.refresh_tokens_pkey IS 'Primary key: a refresh token by id';
+COMMENT ON INDEX orion_auth.refresh_tokens_token_key IS 'One row per refresh token digest; refresh_session and logout look tokens up by it';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_user_id IS 'The seed''s index: a user''s refresh tokens';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_session_id IS 'A session''s refresh tokens (revocation, list_sessions)';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_expires_at IS 'Maintenance finds expired refresh tokens by it, in batches';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_revoked IS 'Maintenance finds revoked refresh tokens past orion.revoked_token_retention by it';
+COMMENT ON COLUMN orion_auth.audit_logs.id IS 'The entry''s id';
+COMMENT ON COLUMN orion_auth.audit_logs.user_id IS 'The actor (an argument, or orion.actor_id); NULL when unknown or since deleted';
+COMMENT ON COLUMN orion_auth.audit_logs.action IS 'What happened, e.g. auth.login, auth.login_failed, feature_flag.updated, user.deleted';
+COMMENT ON COLUMN orion_auth.audit_logs.resource IS 'The kind of object acted on, e.g. user, session, feature_flag';
+COMMENT ON COLUMN orion_auth.audit_logs.resource_id IS 'The id or key of the object acted on';
+COMMENT ON COLUMN orion_auth.audit_logs.old_data IS 'The object before the change (never a password hash)';
+COMMENT ON COLUMN orion_auth.audit_logs.new_data IS 'The object after the change (never a password hash)';
+COMMENT ON COLUMN orion_auth.audit_logs.ip_address IS 'Client IP address (an argument, or orion.client_ip)';
+COMMENT ON COLUMN orion_auth.audit_logs.user_agent IS 'Client user agent (an argument, or orion.client_user_agent)';
+COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention';
+COMMENT ON INDEX orion_auth.audit_logs_pkey IS 'Primary key: an audit entry by id';
+COMMENT ON INDEX orion_auth.idx_audit_logs_user_id IS 'The seed''s index: a user''s audit entries';
+COMMENT ON INDEX orion_auth.idx_audit_logs_action IS 'The seed''s index: audit entries by action';
+COMMENT ON INDEX orion_auth.idx_audit_logs_resource IS 'The seed''s index: audit entries by resource';
+COMMENT ON INDEX orion_auth.idx_audit_logs_created_at IS 'The seed''s index: audit entries by time; maintenance removes old ones by it';
+COMMENT ON TRIGGER audit_role_change ON orion_auth.users IS 'Writes a user.role_changed audit entry when a user''s role changes';
+COMMENT ON TRIGGER notify_cache ON orion_auth.users IS 'Sends the cache key user:profile:<id> of a changed or deleted user (NOTIFY orion_cache_invalidate)';
+COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate)';
+
+-- 3. User service (user_db): the profile view
+COMMENT ON COLUMN orion_user.users.id IS 'orion_auth.users.id';
+COMMENT ON COLUMN orion_user.users.email IS 'orion_auth.users.email (unique case-insensitively)';
+COMMENT ON COLUMN orion_user.users.first_name IS 'orion_auth.users.first_name';
+COMMENT ON COLUMN orion_user.users.last_name IS 'orion_auth.users.last_name';
+COMMENT ON COLUMN orion_user.users.role IS 'orion_auth.users.role (changes are audited)';
+COMMENT ON COLUMN orion_user.users.email_verified IS 'orion_auth.users.email_verified';
+COMMENT ON COLUMN orion_user.users.created_at IS 'orion_auth.users.created_at';
+COMMENT ON COLUMN orion_user.users.updated_at IS 'orion_auth.users.updated_at';
+COMMENT ON COLUMN orion_user.users.last_login_at IS 'orion_auth.users.last_login_at';
+
+-- 4. Notifications service (notifications_db)
+COMMENT ON COLUMN orion_notifications.notifications.id IS 'The notification''s id (send_notification returns it)';
+COMMENT ON COLUMN orion_notifications.notifications.user_id IS 'The recipient, an orion_auth.users id (trigger check_user_reference); the nil uuid once anonymised';
+COMMENT ON COLUMN orion_notifications.notifications.type IS 'The application''s kind of notification, e.g. welcome';
+COMMENT ON COLUMN orion_notifications.notifications.channel IS 'How it is delivered: email, sms, push, in_app, webhook, slack or discord';
+COMMENT ON COLUMN orion_notifications.notifications.title IS 'Title shown to the user';
+COMMENT ON COLUMN orion_notifications.notifications.message IS 'Body shown to the user';
+COMMENT ON COLUMN orion_notifications.notifications.metadata IS 'The application''s data for the notification (NULL once anonymised)';
+COMMENT ON COLUMN orion_notifications.notifications.read IS 'Whether the user has read it (mark_read, mark_all_read)';
+COMMENT ON COLUMN orion_notifications.notifications.read_at IS 'When it was marked read';
+COMMENT ON COLUMN orion_notifications.notifications.created_at IS 'When it was stored; the lists are newest first';
+COMMENT ON INDEX orion_notifications.notifications_pkey IS 'Primary key: a notification by id (mark_read, report_delivery, keyset cursors)';
+COMMENT ON INDEX orion_notifications.idx_notifications_user_id IS 'The seed''s index: a user''s notifications';
+COMMENT ON INDEX orion_notifications.idx_notifications_type IS 'The seed''s index: notifications by type';
+COMMENT ON INDEX orion_notifications.idx_notifications_read IS 'The seed''s index: notifications by read state';
+COMMENT ON INDEX orion_notifications.idx_notifications_created_at IS 'The seed''s index: notifications by time';
+COMMENT ON INDEX orion_notifications.idx_notifications_unread IS 'A user''s unread notifications, newest first (list_notifications unread_only, unread_count)';
+COMMENT ON INDEX orion_notifications.idx_notifications_user_created IS 'A user''s notifications, newest first, in keyset order (list_notifications)';
+COMMENT ON INDEX orion_notifications.idx_notifications_pending IS 'The delivery queue of each channel, oldest first (claim_notifications)';
+COMMENT ON INDEX orion_notifications.idx_notifications_read_at IS 'Maintenance finds read notifications past orion.read_notification_retention by it';
+COMMENT ON TRIGGER announce_notification ON orion_notifications.notifications IS 'Sends NOTIFY orion_notifications with each new notification''s id, user_id, type and channel';
+
+-- 5. Feature Flags service (feature_flags_db)
+COMMENT ON COLUMN orion_feature_flags.feature_flags.id IS 'The flag''s id';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.key IS 'The unique key flags are evaluated by';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.name IS 'Display name';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.description IS 'What the flag is for';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.enabled IS 'The flag''s switch: off for everyone while false';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.config IS 'The application''s configuration, returned with the flag (evaluate_flag, evaluate_all_flags)';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.rollout IS 'Who gets the flag: the original platform''s form or Unleash''s strategies, variants and dependencies (validate_rollout); NULL: everyone';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.created_at IS 'When the flag was created';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.updated_at IS 'When the flag was last changed (set by the application)';
+COMMENT ON INDEX orion_feature_flags.feature_flags_pkey IS 'Primary key: a flag by id';
+COMMENT ON INDEX orion_feature_flags.feature_flags_key_key IS 'One flag per key; flags are evaluated by key';
+COMMENT ON INDEX orion_feature_flags.idx_feature_flags_enabled IS 'The seed''s index: flags by switch';
+COMMENT ON COLUMN orion_feature_flags.segments.id IS 'The id strategies name the segment by (Unleash''s segment id)';
+COMMENT ON COLUMN orion_feature_flags.segments.name IS 'Display name';
+COMMENT ON COLUMN orion_feature_flags.segments.constraints IS 'Unleash constraints, all of which a context must meet (validate_segment_constraints)';
+COMMENT ON INDEX orion_feature_flags.segments_pkey IS 'Primary key: a segment by the id strategies name';
+COMMENT ON TRIGGER cache_invalidate ON orion_feature_flags.feature_flags IS 'Invalidates every backend''s flag cache when flags change';
+COMMENT ON TRIGGER cache_invalidate ON orion_feature_flags.segments IS 'Invalidates every backend''s flag cache when segments change';
+COMMENT ON TRIGGER audit_change ON orion_feature_flags.feature_flags IS 'Audits each flag change (feature_flag.created, .updated, .deleted) and sends its cache key feature_flag:<key>';
+COMMENT ON TRIGGER audit_change ON orion_feature_flags.segments IS 'Audits each segment change (segment.created, .updated, .deleted)';
+
+-- 6. AB Testing service (ab_testing_db)
+COMMENT ON COLUMN orion_ab_testing.ab_tests.id IS 'The test''s id';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.key IS 'The unique key variants are assigned by';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.name IS 'Display name';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.description IS 'What the test is for';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.variants IS 'The variants: key, name, weight, isControl, config (validate_variants)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'Whether the test is running (within start_date and end_date)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.start_date IS 'No assignment before then; NULL: from the start';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.end_date IS 'No assignment from then on; NULL: no end';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.created_at IS 'When the test was created';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.updated_at IS 'When the test was last changed (set by the application)';
+COMMENT ON INDEX orion_ab_testing.ab_tests_pkey IS 'Primary key: a test by id';
+COMMENT ON INDEX orion_ab_testing.ab_tests_key_key IS 'One test per key; variants are assigned by key';
+COMMENT ON INDEX orion_ab_testing.idx_ab_tests_active IS 'The seed''s index: tests by running state';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.id IS 'The assignment''s id';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.user_id IS 'The assigned user, an orion_auth.users id (trigger check_user_reference)';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.test_id IS 'The test; its assignments go when it does';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.variant IS 'Key of the variant the user got, kept whatever the weights become';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.assigned_at IS 'When the variant was assigned';
+COMMENT ON INDEX orion_ab_testing.ab_test_assignments_pkey IS 'Primary key: an assignment by id';
+COMMENT ON INDEX orion_ab_testing.ab_test_assignments_user_id_test_id_key IS 'One assignment per user and test; assign_variant and peek_variant probe it';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_assignments_user_id IS 'The seed''s index: a user''s assignments';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_assignments_test_id IS 'A test''s assignments (results); with user_id, so any plan for one assignment probes one row';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.id IS 'The conversion''s id';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.test_id IS 'The test; its conversions go when it does';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.user_id IS 'The converting user, an orion_auth.users id (trigger check_user_reference)';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.variant IS 'The variant the user was assigned';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.event IS 'The conversion event, e.g. purchase';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.value IS 'The event''s value, if any (e.g. an amount)';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.created_at IS 'When the conversion was tracked';
+COMMENT ON INDEX orion_ab_testing.ab_test_conversions_pkey IS 'Primary key: a conversion by id';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_conversions_test_event IS 'A test''s conversions by event and user (ab_test_results)';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_conversions_user_id IS 'A user''s conversions (cleanup when the user is deleted)';
+COMMENT ON TRIGGER cache_invalidate ON orion_ab_testing.ab_tests IS 'Invalidates every backend''s AB test cache when tests change';
+COMMENT ON TRIGGER audit_change ON orion_ab_testing.ab_tests IS 'Audits each test change (ab_test.created, .updated, .deleted)';
+COMMENT ON TRIGGER notify_cache ON orion_ab_testing.ab_test_assignments IS 'Sends the cache key ab_test:<test id>:assignment:<user id> of a new, changed or removed assignment (NOTIFY orion_cache_invalidate)';
+
+-- 7. Integrity: user references across services, cleanup on delete
+COMMENT ON TRIGGER check_user_reference ON orion_notifications.notifications IS 'Refuses a notification for a user that does not exist (the nil uuid of an anonymised one passes)';
+COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_assignments IS 'Refuses an assignment for a user that does not exist';
+COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_conversions IS 'Refuses a conversion for a user that does not exist';
+COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes (or anonymises) the deleted users'' notifications, assignments and conversions, and audits each deletion (user.deleted)';
+
+-- 8. Maintenance: expiry, retention, the worker, pg_cron, status
+COMMENT ON COLUMN orion.maintenance_state.id IS 'Always true: the table has at most one row';
+COMMENT ON COLUMN orion.maintenance_state.last_run_at IS 'When the last pass ran';
+COMMENT ON COLUMN orion.maintenance_state.last_run_by IS 'Who ran it: the maintenance worker, or the role that called run_maintenance';
+COMMENT ON COLUMN orion.maintenance_state.last_duration IS 'How long the last pass took';
+COMMENT ON COLUMN orion.maintenance_state.last_run_ok IS 'Whether the last pass finished without an error';
+COMMENT ON COLUMN orion.maintenance_state.sessions_removed IS 'Sessions the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.refresh_tokens_removed IS 'Refresh tokens the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.notifications_removed IS 'Read notifications the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.audit_logs_removed IS 'Audit entries the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.runs IS 'How many passes have been recorded';
+COMMENT ON COLUMN orion.maintenance_state.total_removed IS 'Rows removed by all recorded passes';
+COMMENT ON COLUMN orion.maintenance_state.last_error IS 'The message of the last failed pass';
+COMMENT ON COLUMN orion.maintenance_state.last_error_at IS 'When the last failed pass ran';
+COMMENT ON INDEX orion.maintenance_state_pkey IS 'Primary key on the constant true: at most one row';
+COMMENT ON COLUMN orion.status.users IS 'Rows in orion_auth.users';
+COMMENT ON COLUMN orion.status.sessions IS 'Rows in orion_auth.sessions';
+COMMENT ON COLUMN orion.status.refresh_tokens IS 'Rows in orion_auth.refresh_tokens';
+COMMENT ON COLUMN orion.status.notifications IS 'Rows in orion_notifications.notifications';
+COMMENT ON COLUMN orion.status.audit_logs IS 'Rows in orion_auth.audit_logs';
+COMMENT ON COLUMN orion.status.feature_flags IS 'Rows in orion_feature_flags.feature_flags';
+COMMENT ON COLUMN orion.status.ab_tests IS 'Rows in orion_ab_testing.ab_tests';
+COMMENT ON COLUMN orion.status.ab_test_assignments IS 'Rows in orion_ab_testing.ab_test_assignments';
+COMMENT ON COLUMN orion.status.sessions_to_expire IS 'Sessions the next pass would remove';
+COMMENT ON COLUMN orion.status.refresh_tokens_to_expire IS 'Refresh tokens the next pass would remove';
+COMMENT ON COLUMN orion.status.notifications_to_expire IS 'Read notifications the next pass would remove';
+COMMENT ON COLUMN orion.status.audit_logs_to_expire IS 'Audit entries the next pass would remove';
+COMMENT ON COLUMN orion.status.worker_pid IS 'Process id of this database''s maintenance worker; NULL when none runs';
+COMMENT ON COLUMN orion.status.last_run_at IS 'When the last pass ran (orion.maintenance_state)';
+COMMENT ON COLUMN orion.status.last_run_by IS 'Who ran the last pass';
+COMMENT ON COLUMN orion.status.last_run_ok IS 'Whether the last pass finished without an error';
+COMMENT ON COLUMN orion.status.last_duration IS 'How long the last pass took';
+COMMENT ON COLUMN orion.status.last_run_removed IS 'Rows the last pass removed, all kinds together';
+COMMENT ON COLUMN orion.status.runs IS 'How many passes have been recorded';
+COMMENT ON COLUMN orion.status.total_removed IS 'Rows removed by all recorded passes';
+COMMENT ON COLUMN orion.status.last_error IS 'The message of the last failed pass';
+COMMENT ON COLUMN orion.status.last_error_at IS 'When the last failed pass ran';

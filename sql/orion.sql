@@ -1,0 +1,1532 @@
+/* sql/orion.sql: the full install script of orion (the Makefile copies it to sql/orion--$(EXTVERSION).sql) */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION orion" to load this file. \quit
+
+/*
+ * This file is the one definition of orion that a person edits: CREATE
+ * EXTENSION orion runs it alone, and the upgrade scripts
+ * sql/orion--A--B.sql bring an older installation to exactly what it
+ * creates (the regress test "upgrade" compares the two object by object).
+ * A change here needs the same change in a new upgrade script.
+ *
+ * orion keeps the five service databases of the ORION platform as five
+ * schemas of one database, and the API in a sixth. The schema "orion" is the
+ * extension's own (orion.control: schema = orion); CREATE EXTENSION makes it.
+ * Every object is schema-qualified: the script does not depend on the
+ * caller's search_path.
+ *
+ * Sections, one per service after the shared foundation:
+ *   1. foundation and roles     5. feature flags
+ *   2. auth                     6. AB testing
+ *   3. users                    7. integrity (user references across services)
+ *   4. notifications            8. maintenance
+ *
+ * Tables follow the seed's SQL column by column, and keep its column order
+ * with the columns later releases added at the end, where an upgraded
+ * installation has them. The deliberate deviations, each explained in
+ * README.md ("Deviations from the original platform"):
+ *   - every TIMESTAMP is timestamptz;
+ *   - email is unique case-insensitively (unique index on lower(email));
+ *   - sessions.token and refresh_tokens.token hold the SHA-256 (hex) of the
+ *     token, never the token itself, which a CHECK enforces;
+ *   - an index that would only duplicate a UNIQUE constraint's own index is
+ *     left out (the constraint's index serves the same lookups);
+ *   - indexes added where an access path needs them.
+ *
+ * Every table that holds user data is registered with
+ * pg_extension_config_dump, so that pg_dump and pg_restore carry its rows
+ * (pg_dump orders the data of registered tables by their foreign keys).
+ *
+ * Privileges follow the seed's Database-Service Mapping. Objects stay owned
+ * by the role that ran CREATE EXTENSION; each service role gets exactly
+ * what the mapping grants it:
+ *
+ *   auth          read/write users, sessions, refresh_tokens; write audit_logs
+ *   user          read/write users (through orion_user.users, no password_hash)
+ *   notifications read/write notifications
+ *   feature flags read/write feature_flags, segments
+ *   AB testing    read/write ab_tests, ab_test_assignments, ab_test_conversions
+ *
+ * orion_admin is a member of all five and may also read the audit log and
+ * run maintenance. Functions that change a service's data run as the
+ * caller, who needs that service's role; PUBLIC may not call them. Functions
+ * every service needs, and trigger functions that write across schemas, are
+ * SECURITY DEFINER and pin search_path (with a SET clause, or in their C
+ * code around the only SQL they run).
+ */
+
+-------------------------------------------------------------------------------
+-- 1. Foundation and roles
+-------------------------------------------------------------------------------
+
+/*
+ * Roles are global objects, not members of the extension: they are created
+ * here when missing and left alone by DROP EXTENSION, since other databases
+ * of the cluster and the grants of application roles may use them. A role
+ * that already exists (orion installed in a second database, or created by
+ * a DBA beforehand) is used as it is: README.md, "Roles", says to check its
+ * members.
+ */
+DO $roles$
+DECLARE
+    services CONSTANT name[] := ARRAY[
+        'orion_auth_service', 'orion_user_service',
+        'orion_notifications_service', 'orion_feature_flags_service',
+        'orion_ab_testing_service'];
+    role_name name;
+BEGIN
+    FOREACH role_name IN ARRAY pg_catalog.array_append(services, 'orion_admin')
+    LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
+            -- role_name comes from the constants above, never from input
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
+        END IF;
+    END LOOP;
+
+    -- orion_admin is a member of every service role
+    FOREACH role_name IN ARRAY services
+    LOOP
+        IF NOT pg_catalog.pg_has_role('orion_admin', role_name, 'MEMBER') THEN
+            EXECUTE pg_catalog.format('GRANT %I TO orion_admin', role_name);
+        END IF;
+    END LOOP;
+END
+$roles$;
+
+CREATE SCHEMA orion_auth;
+CREATE SCHEMA orion_user;
+CREATE SCHEMA orion_notifications;
+CREATE SCHEMA orion_feature_flags;
+CREATE SCHEMA orion_ab_testing;
+
+COMMENT ON SCHEMA orion IS 'orion API: functions and views every service calls';
+COMMENT ON SCHEMA orion_auth IS 'Auth service: users, sessions, refresh tokens, audit log';
+COMMENT ON SCHEMA orion_user IS 'User service: user profiles (a view over orion_auth.users without password_hash)';
+COMMENT ON SCHEMA orion_notifications IS 'Notifications service: notifications';
+COMMENT ON SCHEMA orion_feature_flags IS 'Feature Flags service: feature flags';
+COMMENT ON SCHEMA orion_ab_testing IS 'AB Testing service: tests and assignments';
+
+-- each service role may use its own schema; every role may call the API
+GRANT USAGE ON SCHEMA orion TO PUBLIC;
+GRANT USAGE ON SCHEMA orion_auth TO orion_auth_service;
+GRANT USAGE ON SCHEMA orion_user TO orion_user_service;
+GRANT USAGE ON SCHEMA orion_notifications TO orion_notifications_service;
+GRANT USAGE ON SCHEMA orion_feature_flags TO orion_feature_flags_service;
+GRANT USAGE ON SCHEMA orion_ab_testing TO orion_ab_testing_service;
+
+CREATE FUNCTION orion.version()
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_version'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION orion.version() IS 'Version of the loaded orion library (compare with pg_extension.extversion)';
+
+/*
+ * Trigger functions the services share. cache_invalidate (a statement
+ * trigger) tells every backend's flag and AB test caches that their table
+ * changed; notify_cache sends the original platform's cache key of a
+ * changed row (NOTIFY orion_cache_invalidate at commit), for applications
+ * that keep a cache of their own. Neither is for calling.
+ */
+CREATE FUNCTION orion.cache_invalidate()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_cache_invalidate'
+    LANGUAGE C;
+COMMENT ON FUNCTION orion.cache_invalidate() IS 'Trigger: tells every backend''s orion caches that the table changed';
+
+CREATE FUNCTION orion.notify_cache()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_notify_cache'
+    LANGUAGE C;
+COMMENT ON FUNCTION orion.notify_cache() IS 'Trigger: NOTIFY orion_cache_invalidate with the row''s cache key, made from the template argument';
+
+REVOKE ALL ON FUNCTION orion.cache_invalidate(), orion.notify_cache() FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- 2. Auth service (auth_db)
+-------------------------------------------------------------------------------
+
+CREATE TABLE orion_auth.users (
+    id              uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    email           varchar(255) NOT NULL,
+    password_hash   varchar(255) NOT NULL,
+    first_name      varchar(100),
+    last_name       varchar(100),
+    role            varchar(50) NOT NULL DEFAULT 'user',
+    email_verified  boolean DEFAULT false,
+    created_at      timestamptz DEFAULT CURRENT_TIMESTAMP,
+    updated_at      timestamptz DEFAULT CURRENT_TIMESTAMP,
+    last_login_at   timestamptz,
+    -- lockout (0.2.0)
+    failed_login_count  integer NOT NULL DEFAULT 0,
+    locked_until        timestamptz
+);
+-- The seed's UNIQUE(email), made case-insensitive: Ada@Example.com and
+-- ada@example.com are one account.
+CREATE UNIQUE INDEX users_email_lower_key ON orion_auth.users (pg_catalog.lower(email));
+CREATE INDEX idx_users_email ON orion_auth.users (email);
+CREATE INDEX idx_users_role ON orion_auth.users (role);
+
+COMMENT ON TABLE orion_auth.users IS 'Accounts; password_hash is readable by orion_auth_service only';
+COMMENT ON COLUMN orion_auth.users.id IS 'The user''s id, which every service refers to';
+COMMENT ON COLUMN orion_auth.users.email IS 'Unique case-insensitively (users_email_lower_key)';
+COMMENT ON COLUMN orion_auth.users.password_hash IS 'Argon2id or bcrypt hash string, never a password';
+COMMENT ON COLUMN orion_auth.users.first_name IS 'Given name';
+COMMENT ON COLUMN orion_auth.users.last_name IS 'Family name';
+COMMENT ON COLUMN orion_auth.users.role IS 'Application role, ''user'' by default; changes are audited (trigger audit_role_change)';
+COMMENT ON COLUMN orion_auth.users.email_verified IS 'Whether the email address has been verified';
+COMMENT ON COLUMN orion_auth.users.created_at IS 'When the account was created';
+COMMENT ON COLUMN orion_auth.users.updated_at IS 'When the account was last changed (orion sets it on password changes)';
+COMMENT ON COLUMN orion_auth.users.last_login_at IS 'When the last successful login was';
+COMMENT ON COLUMN orion_auth.users.failed_login_count IS 'Failed logins in a row; reset by a successful one';
+COMMENT ON COLUMN orion_auth.users.locked_until IS 'Logins fail until then (orion.max_failed_logins, orion.lockout_duration)';
+COMMENT ON INDEX orion_auth.users_pkey IS 'Primary key: a user by id';
+COMMENT ON INDEX orion_auth.users_email_lower_key IS 'One account per email address, case-insensitively; serves lookups by lower(email)';
+COMMENT ON INDEX orion_auth.idx_users_email IS 'The seed''s index: lookups by email as written';
+COMMENT ON INDEX orion_auth.idx_users_role IS 'The seed''s index: users by role';
+
+CREATE TABLE orion_auth.sessions (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    user_id     uuid NOT NULL REFERENCES orion_auth.users (id) ON DELETE CASCADE,
+    token       varchar(500) UNIQUE NOT NULL
+                CONSTRAINT sessions_token_is_sha256 CHECK (token ~ '^[0-9a-f]{64}$'),
+    ip_address  varchar(45),
+    user_agent  text,
+    expires_at  timestamptz NOT NULL,
+    created_at  timestamptz DEFAULT CURRENT_TIMESTAMP,
+    -- a session keeps the access token a refresh replaced until that one
+    -- expires, so that two tabs refreshing at once do not sign each other
+    -- out (0.2.0)
+    previous_token      varchar(500)
+                        CONSTRAINT sessions_previous_token_is_sha256 CHECK (previous_token ~ '^[0-9a-f]{64}$'),
+    previous_expires_at timestamptz,
+    revoked_at          timestamptz,
+    revoked_reason      text
+);
+CREATE INDEX idx_sessions_user_id ON orion_auth.sessions (user_id);
+-- maintenance walks sessions in (expires_at, id) order: the id breaks ties
+-- between sessions created together (the seed's index had expires_at alone)
+CREATE INDEX idx_sessions_expires_at ON orion_auth.sessions (expires_at, id);
+CREATE INDEX idx_sessions_previous_token ON orion_auth.sessions (previous_token)
+    WHERE previous_token IS NOT NULL;
+
+COMMENT ON TABLE orion_auth.sessions IS 'One row per signed-in device';
+COMMENT ON COLUMN orion_auth.sessions.id IS 'The session''s id (login and refresh_session return it)';
+COMMENT ON COLUMN orion_auth.sessions.user_id IS 'The signed-in user; the session goes when the user does';
+COMMENT ON COLUMN orion_auth.sessions.token IS 'SHA-256 (lower-case hex) of the access token; the token itself is never stored';
+COMMENT ON COLUMN orion_auth.sessions.ip_address IS 'Client IP address at login, or at the last refresh that gave one';
+COMMENT ON COLUMN orion_auth.sessions.user_agent IS 'Client user agent at login, or at the last refresh that gave one';
+COMMENT ON COLUMN orion_auth.sessions.expires_at IS 'When the current access token expires (orion.access_token_ttl)';
+COMMENT ON COLUMN orion_auth.sessions.created_at IS 'When the session began (the login)';
+COMMENT ON COLUMN orion_auth.sessions.previous_token IS 'SHA-256 (hex) of the access token the last refresh replaced';
+COMMENT ON COLUMN orion_auth.sessions.previous_expires_at IS 'When previous_token stops being accepted';
+COMMENT ON COLUMN orion_auth.sessions.revoked_at IS 'When the session was ended (logout, revocation, password change, token reuse)';
+COMMENT ON COLUMN orion_auth.sessions.revoked_reason IS 'Why the session was ended';
+COMMENT ON INDEX orion_auth.sessions_pkey IS 'Primary key: a session by id';
+COMMENT ON INDEX orion_auth.sessions_token_key IS 'One session per access token digest; validate_session probes it';
+COMMENT ON INDEX orion_auth.idx_sessions_user_id IS 'The seed''s index: a user''s sessions (list_sessions, revoke_all_sessions)';
+COMMENT ON INDEX orion_auth.idx_sessions_expires_at IS 'Maintenance walks expired sessions in this order, in batches';
+COMMENT ON INDEX orion_auth.idx_sessions_previous_token IS 'validate_session finds a session by the access token a refresh just replaced';
+
+CREATE TABLE orion_auth.refresh_tokens (
+    id              uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    user_id         uuid NOT NULL REFERENCES orion_auth.users (id) ON DELETE CASCADE,
+    token           varchar(500) UNIQUE NOT NULL
+                    CONSTRAINT refresh_tokens_token_is_sha256 CHECK (token ~ '^[0-9a-f]{64}$'),
+    expires_at      timestamptz NOT NULL,
+    revoked         boolean DEFAULT false,
+    revoked_reason  text,
+    created_at      timestamptz DEFAULT CURRENT_TIMESTAMP,
+    -- refresh tokens belong to a session (0.2.0)
+    session_id      uuid REFERENCES orion_auth.sessions (id) ON DELETE CASCADE,
+    revoked_at      timestamptz
+);
+CREATE INDEX idx_refresh_tokens_user_id ON orion_auth.refresh_tokens (user_id);
+CREATE INDEX idx_refresh_tokens_session_id ON orion_auth.refresh_tokens (session_id);
+-- what maintenance removes: expired tokens, and revoked ones past
+-- orion.revoked_token_retention
+CREATE INDEX idx_refresh_tokens_expires_at ON orion_auth.refresh_tokens (expires_at);
+CREATE INDEX idx_refresh_tokens_revoked ON orion_auth.refresh_tokens
+    ((coalesce(revoked_at, created_at))) WHERE revoked;
+
+COMMENT ON TABLE orion_auth.refresh_tokens IS 'Refresh tokens; revoked ones are kept for reuse detection';
+COMMENT ON COLUMN orion_auth.refresh_tokens.id IS 'The refresh token''s id';
+COMMENT ON COLUMN orion_auth.refresh_tokens.user_id IS 'The token''s user; the token goes when the user does';
+COMMENT ON COLUMN orion_auth.refresh_tokens.token IS 'SHA-256 (lower-case hex) of the refresh token; the token itself is never stored';
+COMMENT ON COLUMN orion_auth.refresh_tokens.expires_at IS 'When the token expires (orion.refresh_token_ttl after it was issued)';
+COMMENT ON COLUMN orion_auth.refresh_tokens.revoked IS 'Whether the token was revoked (rotated by a refresh, logout, revocation)';
+COMMENT ON COLUMN orion_auth.refresh_tokens.revoked_reason IS 'Why the token was revoked, e.g. rotated';
+COMMENT ON COLUMN orion_auth.refresh_tokens.created_at IS 'When the token was issued';
+COMMENT ON COLUMN orion_auth.refresh_tokens.session_id IS 'The session this token refreshes';
+COMMENT ON COLUMN orion_auth.refresh_tokens.revoked_at IS 'When the token was revoked (for reuse detection after rotation)';
+COMMENT ON INDEX orion_auth.refresh_tokens_pkey IS 'Primary key: a refresh token by id';
+COMMENT ON INDEX orion_auth.refresh_tokens_token_key IS 'One row per refresh token digest; refresh_session and logout look tokens up by it';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_user_id IS 'The seed''s index: a user''s refresh tokens';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_session_id IS 'A session''s refresh tokens (revocation, list_sessions)';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_expires_at IS 'Maintenance finds expired refresh tokens by it, in batches';
+COMMENT ON INDEX orion_auth.idx_refresh_tokens_revoked IS 'Maintenance finds revoked refresh tokens past orion.revoked_token_retention by it';
+
+CREATE TABLE orion_auth.audit_logs (
+    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    user_id      uuid REFERENCES orion_auth.users (id) ON DELETE SET NULL,
+    action       varchar(100) NOT NULL,
+    resource     varchar(100) NOT NULL,
+    resource_id  varchar(100),
+    old_data     jsonb,
+    new_data     jsonb,
+    ip_address   varchar(45),
+    user_agent   text,
+    created_at   timestamptz DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX idx_audit_logs_user_id ON orion_auth.audit_logs (user_id);
+CREATE INDEX idx_audit_logs_action ON orion_auth.audit_logs (action);
+CREATE INDEX idx_audit_logs_resource ON orion_auth.audit_logs (resource);
+CREATE INDEX idx_audit_logs_created_at ON orion_auth.audit_logs (created_at);
+
+COMMENT ON TABLE orion_auth.audit_logs IS 'Append-only audit trail; the auth service may insert, orion_admin may read';
+COMMENT ON COLUMN orion_auth.audit_logs.id IS 'The entry''s id';
+COMMENT ON COLUMN orion_auth.audit_logs.user_id IS 'The actor (an argument, or orion.actor_id); NULL when unknown or since deleted';
+COMMENT ON COLUMN orion_auth.audit_logs.action IS 'What happened, e.g. auth.login, auth.login_failed, feature_flag.updated, user.deleted';
+COMMENT ON COLUMN orion_auth.audit_logs.resource IS 'The kind of object acted on, e.g. user, session, feature_flag';
+COMMENT ON COLUMN orion_auth.audit_logs.resource_id IS 'The id or key of the object acted on';
+COMMENT ON COLUMN orion_auth.audit_logs.old_data IS 'The object before the change (never a password hash)';
+COMMENT ON COLUMN orion_auth.audit_logs.new_data IS 'The object after the change (never a password hash)';
+COMMENT ON COLUMN orion_auth.audit_logs.ip_address IS 'Client IP address (an argument, or orion.client_ip)';
+COMMENT ON COLUMN orion_auth.audit_logs.user_agent IS 'Client user agent (an argument, or orion.client_user_agent)';
+COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention';
+COMMENT ON INDEX orion_auth.audit_logs_pkey IS 'Primary key: an audit entry by id';
+COMMENT ON INDEX orion_auth.idx_audit_logs_user_id IS 'The seed''s index: a user''s audit entries';
+COMMENT ON INDEX orion_auth.idx_audit_logs_action IS 'The seed''s index: audit entries by action';
+COMMENT ON INDEX orion_auth.idx_audit_logs_resource IS 'The seed''s index: audit entries by resource';
+COMMENT ON INDEX orion_auth.idx_audit_logs_created_at IS 'The seed''s index: audit entries by time; maintenance removes old ones by it';
+
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.users', '');
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.refresh_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.audit_logs', '');
+
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON orion_auth.users, orion_auth.sessions, orion_auth.refresh_tokens
+    TO orion_auth_service;
+GRANT INSERT ON orion_auth.audit_logs TO orion_auth_service;
+GRANT SELECT ON orion_auth.audit_logs TO orion_admin;
+
+-- Passwords: primitives that touch no table, for every role
+
+CREATE FUNCTION orion.hash_password(password text)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_hash_password'
+    LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION orion.hash_password(text) IS 'A new Argon2id PHC hash of password at the orion.argon2_* settings';
+
+CREATE FUNCTION orion.verify_password(password text, hash text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_verify_password'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION orion.verify_password(text, text) IS 'Whether password matches an Argon2id or bcrypt ($2a$, $2b$, $2y$) hash';
+
+CREATE FUNCTION orion.password_needs_rehash(hash text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_password_needs_rehash'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION orion.password_needs_rehash(text) IS 'Whether hash is anything but Argon2id at the current settings';
+
+-- Accounts
+
+CREATE FUNCTION orion.register_user(email text, password text,
+                                    first_name text DEFAULT NULL, last_name text DEFAULT NULL,
+                                    role text DEFAULT 'user')
+    RETURNS uuid
+    AS 'MODULE_PATHNAME', 'orion_register_user'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.register_user(text, text, text, text, text) IS 'Creates an account with an Argon2id password hash; returns its id';
+
+CREATE FUNCTION orion.change_password(user_id uuid, current_password text, new_password text,
+                                      current_session_id uuid DEFAULT NULL)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_change_password'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.change_password(uuid, text, text, uuid) IS 'Changes a password after checking the current one; revokes every other session';
+
+CREATE FUNCTION orion.set_password(user_id uuid, new_password text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'orion_set_password'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.set_password(uuid, text) IS 'Administrator reset: new password, lockout lifted, every session revoked';
+
+-- Sessions
+
+CREATE FUNCTION orion.login(email text, password text,
+                            ip_address text DEFAULT NULL, user_agent text DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, session_id uuid,
+                   access_token text, access_expires_at timestamptz,
+                   refresh_token text, refresh_expires_at timestamptz)
+    AS 'MODULE_PATHNAME', 'orion_login'
+    LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION orion.login(text, text, text, text) IS 'Signs in: one row with new tokens, or no row for a wrong email, password or a locked account';
+
+/*
+ * Every service validates sessions; none but auth may read the tables, so
+ * this runs as the extension's owner and reads only what it returns. It
+ * probes the session's unique index directly and pins search_path itself
+ * around the statements it still runs (a SET clause would switch settings
+ * on every call).
+ */
+CREATE FUNCTION orion.validate_session(access_token text)
+    RETURNS TABLE (user_id uuid, session_id uuid, email text, role text, expires_at timestamptz)
+    AS 'MODULE_PATHNAME', 'orion_validate_session'
+    LANGUAGE C STABLE SECURITY DEFINER ROWS 1;
+COMMENT ON FUNCTION orion.validate_session(text) IS 'The live session of an access token, or no row';
+
+CREATE FUNCTION orion.refresh_session(refresh_token text,
+                                      ip_address text DEFAULT NULL, user_agent text DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, session_id uuid,
+                   access_token text, access_expires_at timestamptz,
+                   refresh_token text, refresh_expires_at timestamptz)
+    AS 'MODULE_PATHNAME', 'orion_refresh_session'
+    LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION orion.refresh_session(text, text, text) IS 'Rotates a refresh token: new tokens in the same session, or no row';
+
+CREATE FUNCTION orion.logout(token text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_logout'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.logout(text) IS 'Ends the session of an access or refresh token';
+
+CREATE FUNCTION orion.list_sessions(user_id uuid)
+    RETURNS TABLE (session_id uuid, ip_address text, user_agent text, created_at timestamptz,
+                   access_expires_at timestamptz, refresh_expires_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF list_sessions.user_id IS NULL THEN
+            RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        RETURN QUERY
+        SELECT s.id, s.ip_address::text, s.user_agent, s.created_at, s.expires_at, r.refresh_expires_at
+          FROM orion_auth.sessions s
+          LEFT JOIN LATERAL (
+                SELECT max(t.expires_at) AS refresh_expires_at
+                  FROM orion_auth.refresh_tokens t
+                 WHERE t.session_id = s.id AND t.revoked IS NOT TRUE AND t.expires_at > now()
+               ) r ON true
+         WHERE s.user_id = list_sessions.user_id
+           AND s.revoked_at IS NULL
+           AND (s.expires_at > now() OR r.refresh_expires_at IS NOT NULL)
+         ORDER BY s.created_at DESC, s.id;
+    END
+    $$;
+COMMENT ON FUNCTION orion.list_sessions(uuid) IS 'The live sessions (signed-in devices) of a user, newest first';
+
+CREATE FUNCTION orion.revoke_session(session_id uuid, reason text DEFAULT 'revoked')
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_revoke_session'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.revoke_session(uuid, text) IS 'Ends one session and its refresh tokens';
+
+CREATE FUNCTION orion.revoke_all_sessions(user_id uuid, reason text DEFAULT 'revoked')
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'orion_revoke_all_sessions'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.revoke_all_sessions(uuid, text) IS 'Signs a user out everywhere; returns how many sessions ended';
+
+CREATE FUNCTION orion.revoke_refresh_token(refresh_token text, reason text DEFAULT 'revoked')
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_revoke_refresh_token'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.revoke_refresh_token(text, text) IS 'Revokes one refresh token';
+
+-- Audit
+
+CREATE FUNCTION orion.audit(action text, resource text, resource_id text DEFAULT NULL,
+                            old_data jsonb DEFAULT NULL, new_data jsonb DEFAULT NULL,
+                            actor_id uuid DEFAULT NULL,
+                            ip_address text DEFAULT NULL, user_agent text DEFAULT NULL)
+    RETURNS uuid
+    AS 'MODULE_PATHNAME', 'orion_audit'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.audit(text, text, text, jsonb, jsonb, uuid, text, text) IS 'Writes an audit entry; actor, IP and user agent default to the orion.* request settings';
+
+/*
+ * Role changes are audited however they are made (orion, a plain UPDATE, the
+ * user service's view). The trigger writes as the extension's owner because
+ * the user service may change a role but not write the audit log.
+ * audit_change does the same for the flags and AB tests of sections 5 and 6.
+ */
+CREATE FUNCTION orion.audit_role_change()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_audit_role_change'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.audit_role_change() IS 'Trigger: audits changes of orion_auth.users.role';
+
+CREATE FUNCTION orion.audit_change()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_audit_change'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.audit_change() IS 'Trigger: audits a row change and notifies orion_cache_invalidate';
+
+CREATE TRIGGER audit_role_change
+    AFTER UPDATE OF role ON orion_auth.users
+    FOR EACH ROW WHEN (OLD.role IS DISTINCT FROM NEW.role)
+    EXECUTE FUNCTION orion.audit_role_change();
+COMMENT ON TRIGGER audit_role_change ON orion_auth.users IS 'Writes a user.role_changed audit entry when a user''s role changes';
+
+-- the original platform's cache keys of a user's profile and of a session
+-- (it cached sessions by token; orion stores only its SHA-256)
+CREATE TRIGGER notify_cache
+    AFTER UPDATE OR DELETE ON orion_auth.users
+    FOR EACH ROW EXECUTE FUNCTION orion.notify_cache('user:profile:{id}');
+COMMENT ON TRIGGER notify_cache ON orion_auth.users IS 'Sends the cache key user:profile:<id> of a changed or deleted user (NOTIFY orion_cache_invalidate)';
+CREATE TRIGGER notify_cache
+    AFTER UPDATE OR DELETE ON orion_auth.sessions
+    FOR EACH ROW EXECUTE FUNCTION orion.notify_cache('user:session:{token}');
+COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate)';
+
+/*
+ * The functions that change auth data run as the caller, who needs the auth
+ * service's role; PUBLIC may not even call them. validate_session is for
+ * every service. The password primitives touch no table and stay public.
+ */
+REVOKE ALL ON FUNCTION
+    orion.register_user(text, text, text, text, text),
+    orion.change_password(uuid, text, text, uuid),
+    orion.set_password(uuid, text),
+    orion.login(text, text, text, text),
+    orion.refresh_session(text, text, text),
+    orion.logout(text),
+    orion.list_sessions(uuid),
+    orion.revoke_session(uuid, text),
+    orion.revoke_all_sessions(uuid, text),
+    orion.revoke_refresh_token(text, text),
+    orion.audit(text, text, text, jsonb, jsonb, uuid, text, text),
+    orion.validate_session(text),
+    orion.audit_role_change(),
+    orion.audit_change()
+    FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+    orion.register_user(text, text, text, text, text),
+    orion.change_password(uuid, text, text, uuid),
+    orion.set_password(uuid, text),
+    orion.login(text, text, text, text),
+    orion.refresh_session(text, text, text),
+    orion.logout(text),
+    orion.list_sessions(uuid),
+    orion.revoke_session(uuid, text),
+    orion.revoke_all_sessions(uuid, text),
+    orion.revoke_refresh_token(text, text),
+    orion.audit(text, text, text, jsonb, jsonb, uuid, text, text)
+    TO orion_auth_service;
+
+GRANT EXECUTE ON FUNCTION orion.validate_session(text)
+    TO orion_auth_service, orion_user_service, orion_notifications_service,
+       orion_feature_flags_service, orion_ab_testing_service;
+
+-------------------------------------------------------------------------------
+-- 3. User service (user_db): the profile view
+-------------------------------------------------------------------------------
+
+/*
+ * The user service reads and writes the same users as the auth service, but
+ * never sees password_hash. The view runs with its owner's rights, so
+ * orion_user_service needs no privilege on orion_auth.users; it is simple
+ * enough to be automatically updatable (UPDATE and DELETE pass through).
+ */
+CREATE VIEW orion_user.users AS
+    SELECT id, email, first_name, last_name, role, email_verified,
+           created_at, updated_at, last_login_at
+      FROM orion_auth.users;
+
+COMMENT ON VIEW orion_user.users IS 'User profiles: orion_auth.users without password_hash (auto-updatable)';
+COMMENT ON COLUMN orion_user.users.id IS 'orion_auth.users.id';
+COMMENT ON COLUMN orion_user.users.email IS 'orion_auth.users.email (unique case-insensitively)';
+COMMENT ON COLUMN orion_user.users.first_name IS 'orion_auth.users.first_name';
+COMMENT ON COLUMN orion_user.users.last_name IS 'orion_auth.users.last_name';
+COMMENT ON COLUMN orion_user.users.role IS 'orion_auth.users.role (changes are audited)';
+COMMENT ON COLUMN orion_user.users.email_verified IS 'orion_auth.users.email_verified';
+COMMENT ON COLUMN orion_user.users.created_at IS 'orion_auth.users.created_at';
+COMMENT ON COLUMN orion_user.users.updated_at IS 'orion_auth.users.updated_at';
+COMMENT ON COLUMN orion_user.users.last_login_at IS 'orion_auth.users.last_login_at';
+
+GRANT SELECT, UPDATE, DELETE ON orion_user.users TO orion_user_service;
+
+/*
+ * Through the user service's view, so the user service may call it; the
+ * cleanup trigger of section 7 does the rest.
+ */
+CREATE FUNCTION orion.delete_user(id uuid)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        changed integer;
+    BEGIN
+        IF delete_user.id IS NULL THEN
+            RAISE EXCEPTION 'id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        DELETE FROM orion_user.users u WHERE u.id = delete_user.id;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        RETURN changed > 0;
+    END
+    $$;
+COMMENT ON FUNCTION orion.delete_user(uuid) IS 'Deletes a user and, by orion''s triggers and foreign keys, everything that names them';
+
+REVOKE ALL ON FUNCTION orion.delete_user(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orion.delete_user(uuid) TO orion_user_service;
+
+-------------------------------------------------------------------------------
+-- 4. Notifications service (notifications_db)
+-------------------------------------------------------------------------------
+
+CREATE DOMAIN orion.notification_channel AS text
+    CONSTRAINT notification_channel_known
+    CHECK (VALUE IN ('email', 'sms', 'push', 'in_app', 'webhook', 'slack', 'discord'));
+COMMENT ON DOMAIN orion.notification_channel IS 'The original platform''s channels: email, sms, push, in_app, webhook, slack, discord';
+
+CREATE TABLE orion_notifications.notifications (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    user_id     uuid NOT NULL,
+    type        varchar(50) NOT NULL,
+    channel     varchar(50) NOT NULL,
+    title       varchar(255) NOT NULL,
+    message     text NOT NULL,
+    metadata    jsonb,
+    read        boolean DEFAULT false,
+    read_at     timestamptz,
+    created_at  timestamptz DEFAULT CURRENT_TIMESTAMP,
+    -- delivery state (0.5.0)
+    status        varchar(20) NOT NULL DEFAULT 'pending'
+                  CONSTRAINT notifications_status_known CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+    attempts      integer NOT NULL DEFAULT 0,
+    last_error    text,
+    claimed_at    timestamptz,
+    delivered_at  timestamptz,
+    CONSTRAINT notifications_channel_known
+        CHECK (channel IN ('email', 'sms', 'push', 'in_app', 'webhook', 'slack', 'discord'))
+);
+CREATE INDEX idx_notifications_user_id ON orion_notifications.notifications (user_id);
+CREATE INDEX idx_notifications_type ON orion_notifications.notifications (type);
+CREATE INDEX idx_notifications_read ON orion_notifications.notifications (read);
+CREATE INDEX idx_notifications_created_at ON orion_notifications.notifications (created_at);
+/*
+ * The lists, newest first, in the order keyset pagination reads them (the
+ * id breaks ties between notifications created at the same moment): the
+ * seed's unread list (WHERE user_id = $1 AND read = false ORDER BY
+ * created_at DESC LIMIT n) and unread counts read only the first.
+ */
+CREATE INDEX idx_notifications_unread ON orion_notifications.notifications
+    (user_id, created_at DESC, id DESC) WHERE NOT read;
+CREATE INDEX idx_notifications_user_created ON orion_notifications.notifications
+    (user_id, created_at DESC, id DESC);
+-- what delivery workers claim
+CREATE INDEX idx_notifications_pending ON orion_notifications.notifications (channel, created_at)
+    WHERE status IN ('pending', 'sending');
+-- what maintenance removes past orion.read_notification_retention
+CREATE INDEX idx_notifications_read_at ON orion_notifications.notifications
+    ((coalesce(read_at, created_at))) WHERE read;
+
+COMMENT ON TABLE orion_notifications.notifications IS 'Notifications; user_id refers to orion_auth.users logically (no foreign key across services)';
+COMMENT ON COLUMN orion_notifications.notifications.id IS 'The notification''s id (send_notification returns it)';
+COMMENT ON COLUMN orion_notifications.notifications.user_id IS 'The recipient, an orion_auth.users id (trigger check_user_reference); the nil uuid once anonymised';
+COMMENT ON COLUMN orion_notifications.notifications.type IS 'The application''s kind of notification, e.g. welcome';
+COMMENT ON COLUMN orion_notifications.notifications.channel IS 'How it is delivered: email, sms, push, in_app, webhook, slack or discord';
+COMMENT ON COLUMN orion_notifications.notifications.title IS 'Title shown to the user';
+COMMENT ON COLUMN orion_notifications.notifications.message IS 'Body shown to the user';
+COMMENT ON COLUMN orion_notifications.notifications.metadata IS 'The application''s data for the notification (NULL once anonymised)';
+COMMENT ON COLUMN orion_notifications.notifications.read IS 'Whether the user has read it (mark_read, mark_all_read)';
+COMMENT ON COLUMN orion_notifications.notifications.read_at IS 'When it was marked read';
+COMMENT ON COLUMN orion_notifications.notifications.created_at IS 'When it was stored; the lists are newest first';
+COMMENT ON COLUMN orion_notifications.notifications.status IS 'pending, sending (claimed by a worker), delivered or failed; in_app ones are delivered when sent';
+COMMENT ON COLUMN orion_notifications.notifications.attempts IS 'How many times a worker claimed it';
+COMMENT ON COLUMN orion_notifications.notifications.last_error IS 'What the last failed delivery reported';
+COMMENT ON COLUMN orion_notifications.notifications.claimed_at IS 'When a worker claimed it';
+COMMENT ON COLUMN orion_notifications.notifications.delivered_at IS 'When it was delivered';
+COMMENT ON INDEX orion_notifications.notifications_pkey IS 'Primary key: a notification by id (mark_read, report_delivery, keyset cursors)';
+COMMENT ON INDEX orion_notifications.idx_notifications_user_id IS 'The seed''s index: a user''s notifications';
+COMMENT ON INDEX orion_notifications.idx_notifications_type IS 'The seed''s index: notifications by type';
+COMMENT ON INDEX orion_notifications.idx_notifications_read IS 'The seed''s index: notifications by read state';
+COMMENT ON INDEX orion_notifications.idx_notifications_created_at IS 'The seed''s index: notifications by time';
+COMMENT ON INDEX orion_notifications.idx_notifications_unread IS 'A user''s unread notifications, newest first (list_notifications unread_only, unread_count)';
+COMMENT ON INDEX orion_notifications.idx_notifications_user_created IS 'A user''s notifications, newest first, in keyset order (list_notifications)';
+COMMENT ON INDEX orion_notifications.idx_notifications_pending IS 'The delivery queue of each channel, oldest first (claim_notifications)';
+COMMENT ON INDEX orion_notifications.idx_notifications_read_at IS 'Maintenance finds read notifications past orion.read_notification_retention by it';
+
+SELECT pg_catalog.pg_extension_config_dump('orion_notifications.notifications', '');
+
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON orion_notifications.notifications TO orion_notifications_service;
+
+CREATE FUNCTION orion.announce_notification()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_announce_notification'
+    LANGUAGE C;
+COMMENT ON FUNCTION orion.announce_notification() IS 'Trigger: NOTIFY orion_notifications with a new notification''s id, user_id, type and channel';
+
+CREATE TRIGGER announce_notification
+    AFTER INSERT ON orion_notifications.notifications
+    FOR EACH ROW EXECUTE FUNCTION orion.announce_notification();
+COMMENT ON TRIGGER announce_notification ON orion_notifications.notifications IS 'Sends NOTIFY orion_notifications with each new notification''s id, user_id, type and channel';
+
+REVOKE ALL ON FUNCTION orion.announce_notification() FROM PUBLIC;
+
+CREATE FUNCTION orion.send_notification(user_id uuid, type text, channel orion.notification_channel,
+                                        title text, message text, metadata jsonb DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        INSERT INTO orion_notifications.notifications (user_id, type, channel, title, message, metadata, status)
+        VALUES (send_notification.user_id, send_notification.type, send_notification.channel,
+                send_notification.title, send_notification.message, send_notification.metadata,
+                CASE WHEN send_notification.channel = 'in_app' THEN 'delivered' ELSE 'pending' END)
+        RETURNING id
+    $$;
+COMMENT ON FUNCTION orion.send_notification(uuid, text, orion.notification_channel, text, text, jsonb) IS 'Stores a notification (in_app ones as delivered, others pending for a worker); returns its id';
+
+CREATE FUNCTION orion.send_notifications(user_ids uuid[], type text, channel orion.notification_channel,
+                                         title text, message text, metadata jsonb DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        sent integer;
+    BEGIN
+        IF send_notifications.user_ids IS NULL THEN
+            RAISE EXCEPTION 'user_ids must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        -- NULL elements are skipped; the other NULL fields meet the table's NOT NULL
+        INSERT INTO orion_notifications.notifications (user_id, type, channel, title, message, metadata, status)
+        SELECT DISTINCT u, send_notifications.type, send_notifications.channel,
+               send_notifications.title, send_notifications.message, send_notifications.metadata,
+               CASE WHEN send_notifications.channel = 'in_app' THEN 'delivered' ELSE 'pending' END
+          FROM unnest(send_notifications.user_ids) AS u
+         WHERE u IS NOT NULL;
+        GET DIAGNOSTICS sent = ROW_COUNT;
+        RETURN sent;
+    END
+    $$;
+COMMENT ON FUNCTION orion.send_notifications(uuid[], text, orion.notification_channel, text, text, jsonb) IS 'One notification to many users in one statement (each user once); returns how many were stored';
+
+CREATE FUNCTION orion.mark_read(id uuid)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        changed integer;
+    BEGIN
+        IF mark_read.id IS NULL THEN
+            RAISE EXCEPTION 'id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        UPDATE orion_notifications.notifications n SET read = true, read_at = now()
+         WHERE n.id = mark_read.id AND n.read IS NOT TRUE;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        RETURN changed > 0;
+    END
+    $$;
+COMMENT ON FUNCTION orion.mark_read(uuid) IS 'Marks one notification read; false if it was already, or does not exist';
+
+CREATE FUNCTION orion.mark_all_read(user_id uuid)
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        changed integer;
+    BEGIN
+        IF mark_all_read.user_id IS NULL THEN
+            RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        UPDATE orion_notifications.notifications n SET read = true, read_at = now()
+         WHERE n.user_id = mark_all_read.user_id AND n.read IS NOT TRUE;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        RETURN changed;
+    END
+    $$;
+COMMENT ON FUNCTION orion.mark_all_read(uuid) IS 'Marks all of a user''s notifications read; returns how many were unread';
+
+CREATE FUNCTION orion.unread_count(user_id uuid)
+    RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF unread_count.user_id IS NULL THEN
+            RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        RETURN (SELECT count(*) FROM orion_notifications.notifications n
+                 WHERE n.user_id = unread_count.user_id AND n.read = false);
+    END
+    $$;
+COMMENT ON FUNCTION orion.unread_count(uuid) IS 'How many of a user''s notifications are unread';
+
+/*
+ * Keyset pagination: newest first, and the next page starts after the last
+ * notification of the previous one (before => its id), so a page never
+ * repeats or skips a row when new ones arrive. Four static queries, so each
+ * is planned on the index that serves it.
+ */
+CREATE FUNCTION orion.list_notifications(user_id uuid, unread_only boolean DEFAULT false,
+                                         max_rows integer DEFAULT 20, before uuid DEFAULT NULL)
+    RETURNS SETOF orion_notifications.notifications
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        cursor_at timestamptz;
+        cursor_id uuid;
+    BEGIN
+        IF list_notifications.user_id IS NULL THEN
+            RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF unread_only IS NULL THEN
+            RAISE EXCEPTION 'unread_only must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF max_rows IS NULL THEN
+            RAISE EXCEPTION 'max_rows must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF max_rows < 1 OR max_rows > 1000 THEN
+            RAISE EXCEPTION 'max_rows must be from 1 to 1000'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF before IS NOT NULL THEN
+            SELECT n.created_at, n.id INTO cursor_at, cursor_id
+              FROM orion_notifications.notifications n
+             WHERE n.id = list_notifications.before AND n.user_id = list_notifications.user_id;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'notification % is not one of this user''s', before
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Pass the id of the last notification of the previous page.';
+            END IF;
+        END IF;
+
+        IF unread_only AND before IS NULL THEN
+            RETURN QUERY SELECT n.* FROM orion_notifications.notifications n
+              WHERE n.user_id = list_notifications.user_id AND n.read = false
+              ORDER BY n.created_at DESC, n.id DESC LIMIT max_rows;
+        ELSIF unread_only THEN
+            RETURN QUERY SELECT n.* FROM orion_notifications.notifications n
+              WHERE n.user_id = list_notifications.user_id AND n.read = false
+                AND (n.created_at, n.id) < (cursor_at, cursor_id)
+              ORDER BY n.created_at DESC, n.id DESC LIMIT max_rows;
+        ELSIF before IS NULL THEN
+            RETURN QUERY SELECT n.* FROM orion_notifications.notifications n
+              WHERE n.user_id = list_notifications.user_id
+              ORDER BY n.created_at DESC, n.id DESC LIMIT max_rows;
+        ELSE
+            RETURN QUERY SELECT n.* FROM orion_notifications.notifications n
+              WHERE n.user_id = list_notifications.user_id
+                AND (n.created_at, n.id) < (cursor_at, cursor_id)
+              ORDER BY n.created_at DESC, n.id DESC LIMIT max_rows;
+        END IF;
+    END
+    $$;
+COMMENT ON FUNCTION orion.list_notifications(uuid, boolean, integer, uuid) IS 'A user''s notifications, newest first, a page at a time (keyset pagination)';
+
+/*
+ * External delivery: a worker claims pending notifications of its channel
+ * (skipping rows another worker holds), delivers them, and reports. A claim
+ * that was never reported is claimable again after 5 minutes.
+ */
+CREATE FUNCTION orion.claim_notifications(channel orion.notification_channel, max_rows integer DEFAULT 100)
+    RETURNS SETOF orion_notifications.notifications
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF claim_notifications.channel IS NULL THEN
+            RAISE EXCEPTION 'channel must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF max_rows IS NULL THEN
+            RAISE EXCEPTION 'max_rows must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF max_rows < 1 OR max_rows > 1000 THEN
+            RAISE EXCEPTION 'max_rows must be from 1 to 1000'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        RETURN QUERY
+        UPDATE orion_notifications.notifications n
+           SET status = 'sending', claimed_at = now(), attempts = n.attempts + 1
+         WHERE n.id IN (SELECT c.id FROM orion_notifications.notifications c
+                         WHERE c.channel = claim_notifications.channel
+                           AND (c.status = 'pending'
+                                OR (c.status = 'sending' AND c.claimed_at < now() - interval '5 minutes'))
+                         ORDER BY c.created_at
+                         LIMIT claim_notifications.max_rows
+                         FOR UPDATE SKIP LOCKED)
+        RETURNING n.*;
+    END
+    $$;
+COMMENT ON FUNCTION orion.claim_notifications(orion.notification_channel, integer) IS 'Claims up to max_rows pending notifications of a channel for a delivery worker (FOR UPDATE SKIP LOCKED)';
+
+CREATE FUNCTION orion.report_delivery(id uuid, delivered boolean, error text DEFAULT NULL,
+                                      retry boolean DEFAULT true)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        changed integer;
+    BEGIN
+        IF report_delivery.id IS NULL THEN
+            RAISE EXCEPTION 'id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF report_delivery.delivered IS NULL THEN
+            RAISE EXCEPTION 'delivered must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF report_delivery.retry IS NULL THEN
+            RAISE EXCEPTION 'retry must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        UPDATE orion_notifications.notifications n
+           SET status = CASE WHEN report_delivery.delivered THEN 'delivered'
+                             WHEN report_delivery.retry THEN 'pending' ELSE 'failed' END,
+               delivered_at = CASE WHEN report_delivery.delivered THEN now() END,
+               last_error = CASE WHEN report_delivery.delivered THEN NULL ELSE report_delivery.error END,
+               claimed_at = NULL
+         WHERE n.id = report_delivery.id AND n.status = 'sending';
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        RETURN changed > 0;
+    END
+    $$;
+COMMENT ON FUNCTION orion.report_delivery(uuid, boolean, text, boolean) IS 'A worker''s report on a claimed notification: delivered, or failed (back to pending to retry, or failed for good)';
+
+REVOKE ALL ON FUNCTION
+    orion.send_notification(uuid, text, orion.notification_channel, text, text, jsonb),
+    orion.send_notifications(uuid[], text, orion.notification_channel, text, text, jsonb),
+    orion.mark_read(uuid), orion.mark_all_read(uuid), orion.unread_count(uuid),
+    orion.list_notifications(uuid, boolean, integer, uuid),
+    orion.claim_notifications(orion.notification_channel, integer),
+    orion.report_delivery(uuid, boolean, text, boolean)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    orion.send_notification(uuid, text, orion.notification_channel, text, text, jsonb),
+    orion.send_notifications(uuid[], text, orion.notification_channel, text, text, jsonb),
+    orion.mark_read(uuid), orion.mark_all_read(uuid), orion.unread_count(uuid),
+    orion.list_notifications(uuid, boolean, integer, uuid),
+    orion.claim_notifications(orion.notification_channel, integer),
+    orion.report_delivery(uuid, boolean, text, boolean)
+    TO orion_notifications_service;
+
+-------------------------------------------------------------------------------
+-- 5. Feature Flags service (feature_flags_db)
+-------------------------------------------------------------------------------
+
+-- what the tables may hold: checked when a row is written
+CREATE FUNCTION orion.validate_rollout(rollout jsonb)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_validate_rollout'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION orion.validate_rollout(jsonb) IS 'True for a rollout orion can evaluate; otherwise an error naming the JSON path and the problem';
+
+CREATE FUNCTION orion.validate_segment_constraints(constraints jsonb)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_validate_segment_constraints'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION orion.validate_segment_constraints(jsonb) IS 'True for a segment''s constraints orion can evaluate; otherwise an error naming the JSON path';
+
+CREATE TABLE orion_feature_flags.feature_flags (
+    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    key          varchar(100) UNIQUE NOT NULL,
+    name         varchar(255) NOT NULL,
+    description  text,
+    enabled      boolean DEFAULT false,
+    config       jsonb,
+    rollout      jsonb,
+    created_at   timestamptz DEFAULT CURRENT_TIMESTAMP,
+    updated_at   timestamptz DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT feature_flags_rollout_valid CHECK (orion.validate_rollout(rollout))
+);
+CREATE INDEX idx_feature_flags_enabled ON orion_feature_flags.feature_flags (enabled);
+
+COMMENT ON TABLE orion_feature_flags.feature_flags IS 'Feature flags and their rollout rules';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.id IS 'The flag''s id';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.key IS 'The unique key flags are evaluated by';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.name IS 'Display name';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.description IS 'What the flag is for';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.enabled IS 'The flag''s switch: off for everyone while false';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.config IS 'The application''s configuration, returned with the flag (evaluate_flag, evaluate_all_flags)';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.rollout IS 'Who gets the flag: the original platform''s form or Unleash''s strategies, variants and dependencies (validate_rollout); NULL: everyone';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.created_at IS 'When the flag was created';
+COMMENT ON COLUMN orion_feature_flags.feature_flags.updated_at IS 'When the flag was last changed (set by the application)';
+COMMENT ON INDEX orion_feature_flags.feature_flags_pkey IS 'Primary key: a flag by id';
+COMMENT ON INDEX orion_feature_flags.feature_flags_key_key IS 'One flag per key; flags are evaluated by key';
+COMMENT ON INDEX orion_feature_flags.idx_feature_flags_enabled IS 'The seed''s index: flags by switch';
+
+/*
+ * Segments: Unleash's constraints shared by strategies, named by id.
+ */
+CREATE TABLE orion_feature_flags.segments (
+    id          integer PRIMARY KEY,
+    name        text,
+    constraints jsonb NOT NULL DEFAULT '[]'
+                CONSTRAINT segments_constraints_valid CHECK (orion.validate_segment_constraints(constraints))
+);
+COMMENT ON TABLE orion_feature_flags.segments IS 'Unleash segments: constraints that strategies name by id';
+COMMENT ON COLUMN orion_feature_flags.segments.id IS 'The id strategies name the segment by (Unleash''s segment id)';
+COMMENT ON COLUMN orion_feature_flags.segments.name IS 'Display name';
+COMMENT ON COLUMN orion_feature_flags.segments.constraints IS 'Unleash constraints, all of which a context must meet (validate_segment_constraints)';
+COMMENT ON INDEX orion_feature_flags.segments_pkey IS 'Primary key: a segment by the id strategies name';
+
+SELECT pg_catalog.pg_extension_config_dump('orion_feature_flags.feature_flags', '');
+SELECT pg_catalog.pg_extension_config_dump('orion_feature_flags.segments', '');
+
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON orion_feature_flags.feature_flags TO orion_feature_flags_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON orion_feature_flags.segments TO orion_feature_flags_service;
+
+-- the flag cache follows changes; changes are audited
+CREATE TRIGGER cache_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON orion_feature_flags.feature_flags
+    FOR EACH STATEMENT EXECUTE FUNCTION orion.cache_invalidate();
+COMMENT ON TRIGGER cache_invalidate ON orion_feature_flags.feature_flags IS 'Invalidates every backend''s flag cache when flags change';
+CREATE TRIGGER cache_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON orion_feature_flags.segments
+    FOR EACH STATEMENT EXECUTE FUNCTION orion.cache_invalidate();
+COMMENT ON TRIGGER cache_invalidate ON orion_feature_flags.segments IS 'Invalidates every backend''s flag cache when segments change';
+CREATE TRIGGER audit_change
+    AFTER INSERT OR UPDATE OR DELETE ON orion_feature_flags.feature_flags
+    FOR EACH ROW EXECUTE FUNCTION orion.audit_change('feature_flag', 'key', 'feature_flag:');
+COMMENT ON TRIGGER audit_change ON orion_feature_flags.feature_flags IS 'Audits each flag change (feature_flag.created, .updated, .deleted) and sends its cache key feature_flag:<key>';
+CREATE TRIGGER audit_change
+    AFTER INSERT OR UPDATE OR DELETE ON orion_feature_flags.segments
+    FOR EACH ROW EXECUTE FUNCTION orion.audit_change('segment', 'id');
+COMMENT ON TRIGGER audit_change ON orion_feature_flags.segments IS 'Audits each segment change (segment.created, .updated, .deleted)';
+
+/*
+ * Every service evaluates flags; only the feature flags service may read
+ * the tables. The evaluators run as the extension's owner and read only the
+ * flag cache, and a user's email, role and emailVerified when a constraint
+ * asks. They pin search_path to pg_catalog, pg_temp themselves around the
+ * only SQL they run (filling the cache, that user lookup), rather than with
+ * a SET clause, which would switch settings on every call of a function
+ * meant to run once per row over millions of rows.
+ */
+CREATE FUNCTION orion.flag_enabled(flag_key text, user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_flag_enabled'
+    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+COMMENT ON FUNCTION orion.flag_enabled(text, uuid, jsonb) IS 'Whether a feature flag is on for a user and an Unleash context; an unknown flag is off';
+
+CREATE FUNCTION orion.flag_variant(flag_key text, user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'orion_flag_variant'
+    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+COMMENT ON FUNCTION orion.flag_variant(text, uuid, jsonb) IS 'The Unleash variant of a feature flag for a user and context';
+
+CREATE FUNCTION orion.evaluate_flag(flag_key text, user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'orion_evaluate_flag'
+    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+COMMENT ON FUNCTION orion.evaluate_flag(text, uuid, jsonb) IS 'A feature flag''s value, variant, config and OpenFeature reason';
+
+CREATE FUNCTION orion.evaluate_all_flags(user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
+    RETURNS TABLE (flag_key text, enabled boolean, variant jsonb, config jsonb)
+    AS 'MODULE_PATHNAME', 'orion_evaluate_all_flags'
+    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+COMMENT ON FUNCTION orion.evaluate_all_flags(uuid, jsonb) IS 'Every feature flag for a user and context, to bootstrap a client';
+
+CREATE FUNCTION orion.flag_bucket(group_id text, id text, normalizer integer DEFAULT 100,
+                                  seed bigint DEFAULT 0)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'orion_flag_bucket'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION orion.flag_bucket(text, text, integer, bigint) IS 'Unleash''s normalized value of an id in a group: murmur3 over UTF-8, modulo normalizer, plus 1';
+
+REVOKE ALL ON FUNCTION
+    orion.flag_enabled(text, uuid, jsonb),
+    orion.flag_variant(text, uuid, jsonb),
+    orion.evaluate_flag(text, uuid, jsonb),
+    orion.evaluate_all_flags(uuid, jsonb)
+    FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+    orion.flag_enabled(text, uuid, jsonb),
+    orion.flag_variant(text, uuid, jsonb),
+    orion.evaluate_flag(text, uuid, jsonb),
+    orion.evaluate_all_flags(uuid, jsonb)
+    TO orion_auth_service, orion_user_service, orion_notifications_service,
+       orion_feature_flags_service, orion_ab_testing_service;
+
+-------------------------------------------------------------------------------
+-- 6. AB Testing service (ab_testing_db)
+-------------------------------------------------------------------------------
+
+-- GrowthBook's bucketing, exposed for checking and debugging
+CREATE FUNCTION orion.growthbook_hash(seed text, value text, version integer DEFAULT 2)
+    RETURNS double precision
+    AS 'MODULE_PATHNAME', 'orion_growthbook_hash'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION orion.growthbook_hash(text, text, integer) IS 'GrowthBook''s hash(seed, value, version) in [0, 1); NULL for an unknown version';
+
+CREATE FUNCTION orion.growthbook_bucket_ranges(num_variations integer, coverage double precision DEFAULT 1,
+                                               weights double precision[] DEFAULT NULL)
+    RETURNS double precision[]
+    AS 'MODULE_PATHNAME', 'orion_growthbook_bucket_ranges'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION orion.growthbook_bucket_ranges(integer, double precision, double precision[]) IS 'GrowthBook''s getBucketRanges: [start, end) per variation';
+
+CREATE FUNCTION orion.growthbook_choose_variation(n double precision, ranges double precision[])
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'orion_growthbook_choose_variation'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION orion.growthbook_choose_variation(double precision, double precision[]) IS 'GrowthBook''s chooseVariation: the 0-based index of the range holding n, or -1';
+
+CREATE FUNCTION orion.validate_variants(variants jsonb)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_validate_variants'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION orion.validate_variants(jsonb) IS 'True for an AB test''s variants orion can assign; otherwise an error naming the problem';
+
+CREATE TABLE orion_ab_testing.ab_tests (
+    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    key          varchar(100) UNIQUE NOT NULL,
+    name         varchar(255) NOT NULL,
+    description  text,
+    variants     jsonb NOT NULL,
+    active       boolean DEFAULT false,
+    start_date   timestamptz,
+    end_date     timestamptz,
+    created_at   timestamptz DEFAULT CURRENT_TIMESTAMP,
+    updated_at   timestamptz DEFAULT CURRENT_TIMESTAMP,
+    -- GrowthBook's assignment (0.4.0)
+    traffic_allocation  double precision NOT NULL DEFAULT 1
+                        CONSTRAINT ab_tests_traffic_allocation_range CHECK (traffic_allocation >= 0 AND traffic_allocation <= 1),
+    hash_seed           text,
+    hash_version        smallint NOT NULL DEFAULT 2
+                        CONSTRAINT ab_tests_hash_version_known CHECK (hash_version IN (1, 2)),
+    CONSTRAINT ab_tests_variants_valid CHECK (orion.validate_variants(variants))
+);
+CREATE INDEX idx_ab_tests_active ON orion_ab_testing.ab_tests (active);
+
+COMMENT ON TABLE orion_ab_testing.ab_tests IS 'AB tests and their variants';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.id IS 'The test''s id';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.key IS 'The unique key variants are assigned by';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.name IS 'Display name';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.description IS 'What the test is for';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.variants IS 'The variants: key, name, weight, isControl, config (validate_variants)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'Whether the test is running (within start_date and end_date)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.start_date IS 'No assignment before then; NULL: from the start';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.end_date IS 'No assignment from then on; NULL: no end';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.created_at IS 'When the test was created';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.updated_at IS 'When the test was last changed (set by the application)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.traffic_allocation IS 'Share of users in the test, 0 to 1 (GrowthBook''s coverage)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.hash_seed IS 'The hash seed; NULL: the key';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.hash_version IS 'GrowthBook hash version, 1 or 2';
+COMMENT ON INDEX orion_ab_testing.ab_tests_pkey IS 'Primary key: a test by id';
+COMMENT ON INDEX orion_ab_testing.ab_tests_key_key IS 'One test per key; variants are assigned by key';
+COMMENT ON INDEX orion_ab_testing.idx_ab_tests_active IS 'The seed''s index: tests by running state';
+
+CREATE TABLE orion_ab_testing.ab_test_assignments (
+    id           uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    user_id      uuid NOT NULL,
+    test_id      uuid NOT NULL REFERENCES orion_ab_testing.ab_tests (id) ON DELETE CASCADE,
+    variant      varchar(100) NOT NULL,
+    assigned_at  timestamptz DEFAULT CURRENT_TIMESTAMP,
+    UNIQUE (user_id, test_id)
+);
+CREATE INDEX idx_ab_test_assignments_user_id ON orion_ab_testing.ab_test_assignments (user_id);
+/*
+ * A user's assignment is looked up by (user_id, test_id). Before the table
+ * has statistics the planner rates the unique index and the seed's index on
+ * test_id alike, and a plan on test_id alone made each lookup read every
+ * assignment of the test (quadratic in a batch). With user_id in both
+ * indexes, either plan probes one row; test_id stays the leading column.
+ */
+CREATE INDEX idx_ab_test_assignments_test_id ON orion_ab_testing.ab_test_assignments (test_id, user_id);
+
+COMMENT ON TABLE orion_ab_testing.ab_test_assignments IS 'One sticky variant per user and test';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.id IS 'The assignment''s id';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.user_id IS 'The assigned user, an orion_auth.users id (trigger check_user_reference)';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.test_id IS 'The test; its assignments go when it does';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.variant IS 'Key of the variant the user got, kept whatever the weights become';
+COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.assigned_at IS 'When the variant was assigned';
+COMMENT ON INDEX orion_ab_testing.ab_test_assignments_pkey IS 'Primary key: an assignment by id';
+COMMENT ON INDEX orion_ab_testing.ab_test_assignments_user_id_test_id_key IS 'One assignment per user and test; assign_variant and peek_variant probe it';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_assignments_user_id IS 'The seed''s index: a user''s assignments';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_assignments_test_id IS 'A test''s assignments (results); with user_id, so any plan for one assignment probes one row';
+
+CREATE TABLE orion_ab_testing.ab_test_conversions (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    test_id     uuid NOT NULL REFERENCES orion_ab_testing.ab_tests (id) ON DELETE CASCADE,
+    user_id     uuid NOT NULL,
+    variant     varchar(100) NOT NULL,
+    event       varchar(100) NOT NULL,
+    value       numeric,
+    created_at  timestamptz DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX idx_ab_test_conversions_test_event ON orion_ab_testing.ab_test_conversions (test_id, event, user_id);
+CREATE INDEX idx_ab_test_conversions_user_id ON orion_ab_testing.ab_test_conversions (user_id);
+
+COMMENT ON TABLE orion_ab_testing.ab_test_conversions IS 'Conversion events of assigned users, under the variant they were assigned';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.id IS 'The conversion''s id';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.test_id IS 'The test; its conversions go when it does';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.user_id IS 'The converting user, an orion_auth.users id (trigger check_user_reference)';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.variant IS 'The variant the user was assigned';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.event IS 'The conversion event, e.g. purchase';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.value IS 'The event''s value, if any (e.g. an amount)';
+COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.created_at IS 'When the conversion was tracked';
+COMMENT ON INDEX orion_ab_testing.ab_test_conversions_pkey IS 'Primary key: a conversion by id';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_conversions_test_event IS 'A test''s conversions by event and user (ab_test_results)';
+COMMENT ON INDEX orion_ab_testing.idx_ab_test_conversions_user_id IS 'A user''s conversions (cleanup when the user is deleted)';
+
+SELECT pg_catalog.pg_extension_config_dump('orion_ab_testing.ab_tests', '');
+SELECT pg_catalog.pg_extension_config_dump('orion_ab_testing.ab_test_assignments', '');
+SELECT pg_catalog.pg_extension_config_dump('orion_ab_testing.ab_test_conversions', '');
+
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON orion_ab_testing.ab_tests, orion_ab_testing.ab_test_assignments
+    TO orion_ab_testing_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON orion_ab_testing.ab_test_conversions TO orion_ab_testing_service;
+
+-- the test cache follows changes; changes to tests are audited; a new or
+-- removed assignment sends the original platform's cache key
+CREATE TRIGGER cache_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON orion_ab_testing.ab_tests
+    FOR EACH STATEMENT EXECUTE FUNCTION orion.cache_invalidate();
+COMMENT ON TRIGGER cache_invalidate ON orion_ab_testing.ab_tests IS 'Invalidates every backend''s AB test cache when tests change';
+CREATE TRIGGER audit_change
+    AFTER INSERT OR UPDATE OR DELETE ON orion_ab_testing.ab_tests
+    FOR EACH ROW EXECUTE FUNCTION orion.audit_change('ab_test', 'key');
+COMMENT ON TRIGGER audit_change ON orion_ab_testing.ab_tests IS 'Audits each test change (ab_test.created, .updated, .deleted)';
+CREATE TRIGGER notify_cache
+    AFTER INSERT OR UPDATE OR DELETE ON orion_ab_testing.ab_test_assignments
+    FOR EACH ROW EXECUTE FUNCTION orion.notify_cache('ab_test:{test_id}:assignment:{user_id}');
+COMMENT ON TRIGGER notify_cache ON orion_ab_testing.ab_test_assignments IS 'Sends the cache key ab_test:<test id>:assignment:<user id> of a new, changed or removed assignment (NOTIFY orion_cache_invalidate)';
+
+CREATE FUNCTION orion.assign_variant(test_key text, user_id uuid)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_assign_variant'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.assign_variant(text, uuid) IS 'The user''s variant in an AB test, assigned once and kept; NULL when the test is not running or the user is outside its allocation';
+
+/*
+ * Every service may ask which variant a user has or would get. The
+ * function runs as the extension's owner and only reads; like
+ * validate_session it probes the unique index directly and pins
+ * search_path itself around the statements it still runs.
+ */
+CREATE FUNCTION orion.peek_variant(test_key text, user_id uuid)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_peek_variant'
+    LANGUAGE C STABLE SECURITY DEFINER;
+COMMENT ON FUNCTION orion.peek_variant(text, uuid) IS 'assign_variant''s answer without writing (works on a hot standby)';
+
+CREATE FUNCTION orion.track_conversion(test_key text, user_id uuid, event text, value numeric DEFAULT NULL)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_track_conversion'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.track_conversion(text, uuid, text, numeric) IS 'Records a conversion of an assigned user; false for an unknown test or an unassigned user';
+
+CREATE FUNCTION orion.ab_test_results(test_key text, event text DEFAULT NULL)
+    RETURNS TABLE (variant text, is_control boolean, weight double precision, users bigint,
+                   conversions bigint, conversion_rate double precision, lift double precision,
+                   p_value double precision, srm_p_value double precision)
+    AS 'MODULE_PATHNAME', 'orion_ab_test_results'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION orion.ab_test_results(text, text) IS 'Per variant: users, conversions, rate, lift against the control, two-proportion z-test p-value, sample-ratio-mismatch p-value';
+
+REVOKE ALL ON FUNCTION
+    orion.assign_variant(text, uuid),
+    orion.peek_variant(text, uuid),
+    orion.track_conversion(text, uuid, text, numeric),
+    orion.ab_test_results(text, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    orion.assign_variant(text, uuid),
+    orion.track_conversion(text, uuid, text, numeric),
+    orion.ab_test_results(text, text)
+    TO orion_ab_testing_service;
+GRANT EXECUTE ON FUNCTION orion.peek_variant(text, uuid)
+    TO orion_auth_service, orion_user_service, orion_notifications_service,
+       orion_feature_flags_service, orion_ab_testing_service;
+
+-------------------------------------------------------------------------------
+-- 7. Integrity: user references across services, cleanup on delete
+-------------------------------------------------------------------------------
+
+/*
+ * The original services referred to users across databases by id with
+ * nothing to check them. Here a trigger refuses a notification, assignment
+ * or conversion naming a user that does not exist (locking the user as a
+ * foreign key does; off with orion.enforce_user_references), and deleting
+ * users removes what names them, however they are deleted. Only
+ * notifications may be anonymised (user_id set to the nil uuid) on their
+ * user's deletion: their trigger says so with the argument 'anonymised'.
+ */
+CREATE FUNCTION orion.check_user_reference()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_check_user_reference'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.check_user_reference() IS 'Trigger: refuses a row naming a user that does not exist, locking the user as a foreign key does';
+
+CREATE FUNCTION orion.cleanup_deleted_users()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_cleanup_deleted_users'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.cleanup_deleted_users() IS 'Trigger: removes deleted users'' AB rows and notifications (or anonymises them), audits each deletion';
+
+CREATE TRIGGER check_user_reference
+    BEFORE INSERT OR UPDATE OF user_id ON orion_notifications.notifications
+    FOR EACH ROW EXECUTE FUNCTION orion.check_user_reference('anonymised');
+COMMENT ON TRIGGER check_user_reference ON orion_notifications.notifications IS 'Refuses a notification for a user that does not exist (the nil uuid of an anonymised one passes)';
+CREATE TRIGGER check_user_reference
+    BEFORE INSERT OR UPDATE OF user_id ON orion_ab_testing.ab_test_assignments
+    FOR EACH ROW EXECUTE FUNCTION orion.check_user_reference();
+COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_assignments IS 'Refuses an assignment for a user that does not exist';
+CREATE TRIGGER check_user_reference
+    BEFORE INSERT OR UPDATE OF user_id ON orion_ab_testing.ab_test_conversions
+    FOR EACH ROW EXECUTE FUNCTION orion.check_user_reference();
+COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_conversions IS 'Refuses a conversion for a user that does not exist';
+
+CREATE TRIGGER cleanup_deleted_users
+    AFTER DELETE ON orion_auth.users
+    REFERENCING OLD TABLE AS orion_deleted_users
+    FOR EACH STATEMENT EXECUTE FUNCTION orion.cleanup_deleted_users();
+COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes (or anonymises) the deleted users'' notifications, assignments and conversions, and audits each deletion (user.deleted)';
+
+REVOKE ALL ON FUNCTION orion.check_user_reference(), orion.cleanup_deleted_users() FROM PUBLIC;
+
+-- repair: rows from before enforcement, with it off, or from a restored dump
+CREATE FUNCTION orion.find_orphans()
+    RETURNS TABLE (table_name text, orphans bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        SELECT 'orion_notifications.notifications', count(*)
+          FROM orion_notifications.notifications n
+         WHERE n.user_id <> '00000000-0000-0000-0000-000000000000'
+           AND NOT EXISTS (SELECT FROM orion_auth.users u WHERE u.id = n.user_id)
+        UNION ALL
+        SELECT 'orion_ab_testing.ab_test_assignments', count(*)
+          FROM orion_ab_testing.ab_test_assignments a
+         WHERE NOT EXISTS (SELECT FROM orion_auth.users u WHERE u.id = a.user_id)
+        UNION ALL
+        SELECT 'orion_ab_testing.ab_test_conversions', count(*)
+          FROM orion_ab_testing.ab_test_conversions c
+         WHERE NOT EXISTS (SELECT FROM orion_auth.users u WHERE u.id = c.user_id)
+    $$;
+COMMENT ON FUNCTION orion.find_orphans() IS 'Rows naming a user that does not exist, per table (from before enforcement, or with it off)';
+
+CREATE FUNCTION orion.purge_orphans()
+    RETURNS TABLE (table_name text, removed bigint)
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        WITH n AS (
+            DELETE FROM orion_notifications.notifications n
+             WHERE n.user_id <> '00000000-0000-0000-0000-000000000000'
+               AND NOT EXISTS (SELECT FROM orion_auth.users u WHERE u.id = n.user_id)
+            RETURNING 1),
+        c AS (
+            DELETE FROM orion_ab_testing.ab_test_conversions c
+             WHERE NOT EXISTS (SELECT FROM orion_auth.users u WHERE u.id = c.user_id)
+            RETURNING 1),
+        a AS (
+            DELETE FROM orion_ab_testing.ab_test_assignments a
+             WHERE NOT EXISTS (SELECT FROM orion_auth.users u WHERE u.id = a.user_id)
+            RETURNING 1)
+        SELECT 'orion_notifications.notifications', (SELECT count(*) FROM n)
+        UNION ALL SELECT 'orion_ab_testing.ab_test_assignments', (SELECT count(*) FROM a)
+        UNION ALL SELECT 'orion_ab_testing.ab_test_conversions', (SELECT count(*) FROM c)
+    $$;
+COMMENT ON FUNCTION orion.purge_orphans() IS 'Removes the rows find_orphans() reports; returns how many per table';
+
+REVOKE ALL ON FUNCTION orion.find_orphans(), orion.purge_orphans() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orion.find_orphans(), orion.purge_orphans() TO orion_admin;
+
+-------------------------------------------------------------------------------
+-- 8. Maintenance: expiry, retention, the worker, pg_cron, status
+-------------------------------------------------------------------------------
+
+-- the last pass, whoever ran it (the worker, pg_cron, a person)
+CREATE TABLE orion.maintenance_state (
+    id                      boolean PRIMARY KEY DEFAULT true CONSTRAINT maintenance_state_one_row CHECK (id),
+    last_run_at             timestamptz NOT NULL,
+    last_run_by             text NOT NULL,
+    last_duration           interval NOT NULL,
+    last_run_ok             boolean NOT NULL,
+    sessions_removed        bigint NOT NULL,
+    refresh_tokens_removed  bigint NOT NULL,
+    notifications_removed   bigint NOT NULL,
+    audit_logs_removed      bigint NOT NULL,
+    runs                    bigint NOT NULL,
+    total_removed           bigint NOT NULL,
+    last_error              text,
+    last_error_at           timestamptz
+);
+COMMENT ON TABLE orion.maintenance_state IS 'The last maintenance pass of this database: when, by whom (worker or a role), what it removed, the last error';
+COMMENT ON COLUMN orion.maintenance_state.id IS 'Always true: the table has at most one row';
+COMMENT ON COLUMN orion.maintenance_state.last_run_at IS 'When the last pass ran';
+COMMENT ON COLUMN orion.maintenance_state.last_run_by IS 'Who ran it: the maintenance worker, or the role that called run_maintenance';
+COMMENT ON COLUMN orion.maintenance_state.last_duration IS 'How long the last pass took';
+COMMENT ON COLUMN orion.maintenance_state.last_run_ok IS 'Whether the last pass finished without an error';
+COMMENT ON COLUMN orion.maintenance_state.sessions_removed IS 'Sessions the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.refresh_tokens_removed IS 'Refresh tokens the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.notifications_removed IS 'Read notifications the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.audit_logs_removed IS 'Audit entries the last pass removed';
+COMMENT ON COLUMN orion.maintenance_state.runs IS 'How many passes have been recorded';
+COMMENT ON COLUMN orion.maintenance_state.total_removed IS 'Rows removed by all recorded passes';
+COMMENT ON COLUMN orion.maintenance_state.last_error IS 'The message of the last failed pass';
+COMMENT ON COLUMN orion.maintenance_state.last_error_at IS 'When the last failed pass ran';
+COMMENT ON INDEX orion.maintenance_state_pkey IS 'Primary key on the constant true: at most one row';
+
+-- the pass
+CREATE FUNCTION orion.expire_sessions(batch_size integer DEFAULT 10000)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'orion_expire_sessions'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.expire_sessions(integer) IS 'Removes dead sessions and refresh tokens past orion.revoked_token_retention, in batches (SKIP LOCKED); returns how many rows went';
+
+CREATE FUNCTION orion.run_maintenance(batch_size integer DEFAULT 10000,
+                                      OUT sessions bigint, OUT refresh_tokens bigint,
+                                      OUT notifications bigint, OUT audit_logs bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'orion_run_maintenance'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.run_maintenance(integer) IS 'The maintenance pass: expired sessions and tokens, and read notifications and audit entries past their retention; recorded in orion.maintenance_state';
+
+CREATE FUNCTION orion.maintenance_backlog(OUT sessions bigint, OUT refresh_tokens bigint,
+                                          OUT notifications bigint, OUT audit_logs bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'orion_maintenance_backlog'
+    LANGUAGE C STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.maintenance_backlog() IS 'What the next maintenance pass would remove, per kind';
+
+-- the background worker
+CREATE FUNCTION orion.start_maintenance_worker(database name DEFAULT current_database())
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'orion_start_maintenance_worker'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.start_maintenance_worker(name) IS 'Starts a maintenance worker for a database (no restart needed); returns its pid, or the running one''s';
+
+CREATE FUNCTION orion.stop_maintenance_worker(database name DEFAULT current_database())
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF stop_maintenance_worker.database IS NULL THEN
+            RAISE EXCEPTION 'database must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        -- materialized: the planner must not call pg_terminate_backend on other rows
+        RETURN (WITH worker AS MATERIALIZED (
+                    SELECT pid FROM pg_stat_activity
+                     WHERE backend_type = 'orion maintenance' AND datname = stop_maintenance_worker.database)
+                SELECT (count(*) FILTER (WHERE pg_terminate_backend(pid)))::integer FROM worker);
+    END
+    $$;
+COMMENT ON FUNCTION orion.stop_maintenance_worker(name) IS 'Stops the maintenance worker of a database; returns how many stopped (the launcher starts workers of orion.maintenance_databases again)';
+
+-- pg_cron
+CREATE FUNCTION orion.schedule_maintenance(schedule text DEFAULT '* * * * *')
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        cron_database text := current_setting('cron.database_name', true);
+        job text := 'orion-maintenance-' || current_database();
+    BEGIN
+        IF schedule IS NULL THEN
+            RAISE EXCEPTION 'schedule must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RAISE EXCEPTION 'pg_cron is not installed in database "%"', current_database()
+                USING ERRCODE = 'undefined_object',
+                      HINT = CASE
+                        WHEN cron_database IS NOT NULL AND cron_database <> current_database() THEN
+                            format('pg_cron runs in database "%s". There, run: SELECT cron.schedule_in_database(%L, %L, ''SELECT orion.run_maintenance()'', %L). Or use orion''s own worker (orion.maintenance_databases).',
+                                   cron_database, job, schedule, current_database())
+                        ELSE
+                            'Add pg_cron to shared_preload_libraries, restart, and CREATE EXTENSION pg_cron here; or use orion''s own worker (orion.maintenance_databases).'
+                        END;
+        END IF;
+        RETURN cron.schedule(job, schedule, 'SELECT orion.run_maintenance()');
+    END
+    $$;
+COMMENT ON FUNCTION orion.schedule_maintenance(text) IS 'Schedules the maintenance pass with pg_cron as job orion-maintenance-<database> (again: a new schedule); returns the job id';
+
+CREATE FUNCTION orion.unschedule_maintenance()
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RETURN false;
+        END IF;
+        RETURN EXISTS (SELECT FROM cron.job WHERE jobname = 'orion-maintenance-' || current_database()
+                                                 AND username = current_user)
+               AND cron.unschedule('orion-maintenance-' || current_database());
+    END
+    $$;
+COMMENT ON FUNCTION orion.unschedule_maintenance() IS 'Removes the pg_cron job orion-maintenance-<database>; false when there was none';
+
+CREATE VIEW orion.status AS
+SELECT (SELECT count(*) FROM orion_auth.users) AS users,
+       (SELECT count(*) FROM orion_auth.sessions) AS sessions,
+       (SELECT count(*) FROM orion_auth.refresh_tokens) AS refresh_tokens,
+       (SELECT count(*) FROM orion_notifications.notifications) AS notifications,
+       (SELECT count(*) FROM orion_auth.audit_logs) AS audit_logs,
+       (SELECT count(*) FROM orion_feature_flags.feature_flags) AS feature_flags,
+       (SELECT count(*) FROM orion_ab_testing.ab_tests) AS ab_tests,
+       (SELECT count(*) FROM orion_ab_testing.ab_test_assignments) AS ab_test_assignments,
+       b.sessions AS sessions_to_expire,
+       b.refresh_tokens AS refresh_tokens_to_expire,
+       b.notifications AS notifications_to_expire,
+       b.audit_logs AS audit_logs_to_expire,
+       (SELECT pid FROM pg_stat_activity
+         WHERE backend_type = 'orion maintenance' AND datname = current_database() LIMIT 1) AS worker_pid,
+       m.last_run_at, m.last_run_by, m.last_run_ok, m.last_duration,
+       m.sessions_removed + m.refresh_tokens_removed + m.notifications_removed + m.audit_logs_removed
+           AS last_run_removed,
+       m.runs, m.total_removed, m.last_error, m.last_error_at
+  FROM orion.maintenance_backlog() AS b
+  LEFT JOIN orion.maintenance_state AS m ON true;
+COMMENT ON VIEW orion.status IS 'Row counts, what maintenance has yet to remove, and the last maintenance pass of this database';
+COMMENT ON COLUMN orion.status.users IS 'Rows in orion_auth.users';
+COMMENT ON COLUMN orion.status.sessions IS 'Rows in orion_auth.sessions';
+COMMENT ON COLUMN orion.status.refresh_tokens IS 'Rows in orion_auth.refresh_tokens';
+COMMENT ON COLUMN orion.status.notifications IS 'Rows in orion_notifications.notifications';
+COMMENT ON COLUMN orion.status.audit_logs IS 'Rows in orion_auth.audit_logs';
+COMMENT ON COLUMN orion.status.feature_flags IS 'Rows in orion_feature_flags.feature_flags';
+COMMENT ON COLUMN orion.status.ab_tests IS 'Rows in orion_ab_testing.ab_tests';
+COMMENT ON COLUMN orion.status.ab_test_assignments IS 'Rows in orion_ab_testing.ab_test_assignments';
+COMMENT ON COLUMN orion.status.sessions_to_expire IS 'Sessions the next pass would remove';
+COMMENT ON COLUMN orion.status.refresh_tokens_to_expire IS 'Refresh tokens the next pass would remove';
+COMMENT ON COLUMN orion.status.notifications_to_expire IS 'Read notifications the next pass would remove';
+COMMENT ON COLUMN orion.status.audit_logs_to_expire IS 'Audit entries the next pass would remove';
+COMMENT ON COLUMN orion.status.worker_pid IS 'Process id of this database''s maintenance worker; NULL when none runs';
+COMMENT ON COLUMN orion.status.last_run_at IS 'When the last pass ran (orion.maintenance_state)';
+COMMENT ON COLUMN orion.status.last_run_by IS 'Who ran the last pass';
+COMMENT ON COLUMN orion.status.last_run_ok IS 'Whether the last pass finished without an error';
+COMMENT ON COLUMN orion.status.last_duration IS 'How long the last pass took';
+COMMENT ON COLUMN orion.status.last_run_removed IS 'Rows the last pass removed, all kinds together';
+COMMENT ON COLUMN orion.status.runs IS 'How many passes have been recorded';
+COMMENT ON COLUMN orion.status.total_removed IS 'Rows removed by all recorded passes';
+COMMENT ON COLUMN orion.status.last_error IS 'The message of the last failed pass';
+COMMENT ON COLUMN orion.status.last_error_at IS 'When the last failed pass ran';
+
+-- maintenance is the administrators'; starting workers the superuser's
+REVOKE ALL ON orion.maintenance_state, orion.status FROM PUBLIC;
+GRANT SELECT ON orion.maintenance_state, orion.status TO orion_admin;
+
+REVOKE ALL ON FUNCTION
+    orion.expire_sessions(integer), orion.run_maintenance(integer), orion.maintenance_backlog(),
+    orion.start_maintenance_worker(name), orion.stop_maintenance_worker(name),
+    orion.schedule_maintenance(text), orion.unschedule_maintenance()
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    orion.expire_sessions(integer), orion.run_maintenance(integer), orion.maintenance_backlog(),
+    orion.schedule_maintenance(text), orion.unschedule_maintenance()
+    TO orion_admin;

@@ -95,7 +95,7 @@ SELECT role, relation::regclass, privileges FROM (VALUES
 -- relations the mapping does not name (none)
 SELECT relation FROM orion_relations
  WHERE relation NOT IN (SELECT relation FROM readme_relation_grants)
- ORDER BY 1::text;
+ ORDER BY relation::text;
 -- the grants that differ from the mapping (none)
 SELECT coalesce(g.role, m.role) AS role, coalesce(g.relation, m.relation) AS relation,
        coalesce(m.privileges, '') AS readme_says, coalesce(g.privileges, '(no such relation)') AS granted

@@ -100,7 +100,7 @@ SELECT id, 'orion_s_this-is-a-token', now() + interval '15 minutes' FROM orion_a
 \echo
 \echo '8. pg_dump keeps the data: every table is registered with the extension.'
 SELECT c::regclass AS "dumped with pg_dump"
-  FROM pg_extension, unnest(extconfig) AS c WHERE extname = 'orion' ORDER BY 1::text;
+  FROM pg_extension, unnest(extconfig) AS c WHERE extname = 'orion' ORDER BY c::regclass::text;
 
 \echo
 \echo '9. The settings prefix orion. is reserved: a misspelt setting is an error,'

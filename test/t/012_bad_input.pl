@@ -197,7 +197,7 @@ DECLARE
 BEGIN
     FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE (n.nspname = 'orion' OR n.nspname LIKE 'orion\_%') AND c.relkind IN ('r', 'p')
-              ORDER BY 1::text
+              ORDER BY c.oid::regclass::text
     LOOP
         EXECUTE format('SELECT md5(coalesce(string_agg(t::text, '','' ORDER BY t::text), '''')) FROM %s AS t', t)
            INTO part;

@@ -8,8 +8,10 @@
  * (installed as orion--0.8.0.sql), instead of 0.1.0's and every upgrade
  * after it. It creates the same objects as that chain, and adds a comment
  * to every column, index, constraint and trigger that had none: this step
- * adds the same comments to an installation being updated. No other object
- * changes.
+ * adds the same comments to an installation being updated. It also
+ * corrects two comments of earlier releases: audit_change notifies only
+ * given a cache key prefix, and cleanup_deleted_users anonymises only
+ * notifications. No other object changes.
  */
 
 -- 2. Auth service (auth_db)
@@ -68,7 +70,7 @@ COMMENT ON COLUMN orion_auth.audit_logs.old_data IS 'The object before the chang
 COMMENT ON COLUMN orion_auth.audit_logs.new_data IS 'The object after the change (never a password hash)';
 COMMENT ON COLUMN orion_auth.audit_logs.ip_address IS 'Client IP address (an argument, or orion.client_ip)';
 COMMENT ON COLUMN orion_auth.audit_logs.user_agent IS 'Client user agent (an argument, or orion.client_user_agent)';
-COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention';
+COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention when that is set (0, the default, keeps them)';
 COMMENT ON INDEX orion_auth.audit_logs_pkey IS 'Primary key: an audit entry by id';
 COMMENT ON INDEX orion_auth.idx_audit_logs_user_id IS 'The seed''s index: a user''s audit entries';
 COMMENT ON INDEX orion_auth.idx_audit_logs_action IS 'The seed''s index: audit entries by action';
@@ -78,7 +80,8 @@ COMMENT ON CONSTRAINT audit_logs_pkey ON orion_auth.audit_logs IS 'Each audit en
 COMMENT ON CONSTRAINT audit_logs_user_id_fkey ON orion_auth.audit_logs IS 'user_id names an existing user or is NULL; deleting the user keeps the entry and sets its user_id to NULL (ON DELETE SET NULL)';
 COMMENT ON TRIGGER audit_role_change ON orion_auth.users IS 'Writes a user.role_changed audit entry when a user''s role changes';
 COMMENT ON TRIGGER notify_cache ON orion_auth.users IS 'Sends the cache key user:profile:<id> of a changed or deleted user (NOTIFY orion_cache_invalidate)';
-COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate)';
+COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate); not for the sessions maintenance removes';
+COMMENT ON FUNCTION orion.audit_change() IS 'Trigger: audits a row change (<resource>.created, .updated, .deleted) and, given a cache key prefix, sends NOTIFY orion_cache_invalidate with the row''s key';
 
 -- 3. User service (user_db): the profile view
 COMMENT ON COLUMN orion_user.users.id IS 'orion_auth.users.id';
@@ -150,7 +153,7 @@ COMMENT ON COLUMN orion_ab_testing.ab_tests.key IS 'The unique key variants are 
 COMMENT ON COLUMN orion_ab_testing.ab_tests.name IS 'Display name';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.description IS 'What the test is for';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.variants IS 'The variants: key, name, weight, isControl, config (validate_variants)';
-COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'Whether the test is running (within start_date and end_date)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'The test''s switch: variants are assigned only while it is true, and within start_date and end_date';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.start_date IS 'No assignment before then; NULL: from the start';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.end_date IS 'No assignment from then on; NULL: no end';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.created_at IS 'When the test was created';
@@ -195,7 +198,8 @@ COMMENT ON TRIGGER notify_cache ON orion_ab_testing.ab_test_assignments IS 'Send
 COMMENT ON TRIGGER check_user_reference ON orion_notifications.notifications IS 'Refuses a notification for a user that does not exist (the nil uuid of an anonymised one passes)';
 COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_assignments IS 'Refuses an assignment for a user that does not exist';
 COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_conversions IS 'Refuses a conversion for a user that does not exist';
-COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes (or anonymises) the deleted users'' notifications, assignments and conversions, and audits each deletion (user.deleted)';
+COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes the deleted users'' AB assignments and conversions, removes or anonymises their notifications (orion.user_delete_notifications), and audits each deletion (user.deleted)';
+COMMENT ON FUNCTION orion.cleanup_deleted_users() IS 'Trigger: removes deleted users'' AB assignments and conversions, removes or anonymises their notifications (orion.user_delete_notifications), audits each deletion';
 
 -- 8. Maintenance: expiry, retention, the worker, pg_cron, status
 COMMENT ON COLUMN orion.maintenance_state.id IS 'Always true: the table has at most one row';

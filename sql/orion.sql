@@ -304,7 +304,7 @@ COMMENT ON COLUMN orion_auth.audit_logs.old_data IS 'The object before the chang
 COMMENT ON COLUMN orion_auth.audit_logs.new_data IS 'The object after the change (never a password hash)';
 COMMENT ON COLUMN orion_auth.audit_logs.ip_address IS 'Client IP address (an argument, or orion.client_ip)';
 COMMENT ON COLUMN orion_auth.audit_logs.user_agent IS 'Client user agent (an argument, or orion.client_user_agent)';
-COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention';
+COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention when that is set (0, the default, keeps them)';
 COMMENT ON INDEX orion_auth.audit_logs_pkey IS 'Primary key: an audit entry by id';
 COMMENT ON INDEX orion_auth.idx_audit_logs_user_id IS 'The seed''s index: a user''s audit entries';
 COMMENT ON INDEX orion_auth.idx_audit_logs_action IS 'The seed''s index: audit entries by action';
@@ -479,7 +479,7 @@ CREATE FUNCTION orion.audit_change()
     AS 'MODULE_PATHNAME', 'orion_audit_change'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION orion.audit_change() IS 'Trigger: audits a row change and notifies orion_cache_invalidate';
+COMMENT ON FUNCTION orion.audit_change() IS 'Trigger: audits a row change (<resource>.created, .updated, .deleted) and, given a cache key prefix, sends NOTIFY orion_cache_invalidate with the row''s key';
 
 CREATE TRIGGER audit_role_change
     AFTER UPDATE OF role ON orion_auth.users
@@ -496,7 +496,7 @@ COMMENT ON TRIGGER notify_cache ON orion_auth.users IS 'Sends the cache key user
 CREATE TRIGGER notify_cache
     AFTER UPDATE OR DELETE ON orion_auth.sessions
     FOR EACH ROW EXECUTE FUNCTION orion.notify_cache('user:session:{token}');
-COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate)';
+COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate); not for the sessions maintenance removes';
 
 /*
  * The functions that change auth data run as the caller, who needs the auth
@@ -1131,7 +1131,7 @@ COMMENT ON COLUMN orion_ab_testing.ab_tests.key IS 'The unique key variants are 
 COMMENT ON COLUMN orion_ab_testing.ab_tests.name IS 'Display name';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.description IS 'What the test is for';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.variants IS 'The variants: key, name, weight, isControl, config (validate_variants)';
-COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'Whether the test is running (within start_date and end_date)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'The test''s switch: variants are assigned only while it is true, and within start_date and end_date';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.start_date IS 'No assignment before then; NULL: from the start';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.end_date IS 'No assignment from then on; NULL: no end';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.created_at IS 'When the test was created';
@@ -1302,7 +1302,7 @@ CREATE FUNCTION orion.cleanup_deleted_users()
     AS 'MODULE_PATHNAME', 'orion_cleanup_deleted_users'
     LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION orion.cleanup_deleted_users() IS 'Trigger: removes deleted users'' AB rows and notifications (or anonymises them), audits each deletion';
+COMMENT ON FUNCTION orion.cleanup_deleted_users() IS 'Trigger: removes deleted users'' AB assignments and conversions, removes or anonymises their notifications (orion.user_delete_notifications), audits each deletion';
 
 CREATE TRIGGER check_user_reference
     BEFORE INSERT OR UPDATE OF user_id ON orion_notifications.notifications
@@ -1321,7 +1321,7 @@ CREATE TRIGGER cleanup_deleted_users
     AFTER DELETE ON orion_auth.users
     REFERENCING OLD TABLE AS orion_deleted_users
     FOR EACH STATEMENT EXECUTE FUNCTION orion.cleanup_deleted_users();
-COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes (or anonymises) the deleted users'' notifications, assignments and conversions, and audits each deletion (user.deleted)';
+COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes the deleted users'' AB assignments and conversions, removes or anonymises their notifications (orion.user_delete_notifications), and audits each deletion (user.deleted)';
 
 REVOKE ALL ON FUNCTION orion.check_user_reference(), orion.cleanup_deleted_users() FROM PUBLIC;
 

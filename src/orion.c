@@ -22,13 +22,13 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "ab.h"
-#include "ab_store.h"
-#include "flag.h"
-#include "guc.h"
+#include "ab/ab.h"
+#include "ab/ab_store.h"
+#include "flags/flag.h"
+#include "common/guc.h"
 #include "orion.h"
-#include "session.h"
-#include "worker.h"
+#include "auth/session.h"
+#include "maintenance/worker.h"
 
 PG_MODULE_MAGIC;
 

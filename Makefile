@@ -24,7 +24,7 @@ MODULE_big   = orion
 # orion's common/base64.h hides PostgreSQL's, which orion does not use.
 OBJS_COMMON  = src/common/guc.o src/common/query.o src/common/base64.o src/common/audit.o \
                src/common/table_cache.o src/common/key_memo.o src/common/index_probe.o \
-               src/common/validate.o
+               src/common/validate.o src/common/request.o
 OBJS_AUTH    = src/auth/phc.o src/auth/token.o src/auth/password.o src/auth/session.o \
                src/auth/session_validate.o src/auth/account.o
 OBJS_FLAGS   = src/flags/murmur3.o src/flags/flag_value.o src/flags/flag_parse.o \

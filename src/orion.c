@@ -24,11 +24,11 @@
 
 #include "ab/ab.h"
 #include "ab/ab_store.h"
-#include "flags/flag.h"
+#include "auth/session_validate.h"
 #include "common/guc.h"
-#include "orion.h"
-#include "auth/session.h"
+#include "flags/flag.h"
 #include "maintenance/worker.h"
+#include "orion.h"
 
 PG_MODULE_MAGIC;
 

@@ -37,10 +37,10 @@
 
 #include "ab/ab.h"
 #include "ab/ab_store.h"
-#include "common/key_memo.h"
 #include "ab/growthbook.h"
-#include "orion.h"
+#include "common/key_memo.h"
 #include "common/query.h"
+#include "common/request.h"
 #include "common/validate.h"
 
 /* ab_test_assignments.variant is varchar(100) */

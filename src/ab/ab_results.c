@@ -35,8 +35,8 @@
 #include "utils/uuid.h"
 
 #include "ab/ab.h"
-#include "orion.h"
 #include "common/query.h"
+#include "common/request.h"
 
 static OrionQuery count_variants = {
 	"SELECT a.variant::text, count(*), count(c.user_id)"

@@ -22,11 +22,11 @@
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
-#include "common/audit.h"
-#include "orion.h"
 #include "auth/password.h"
-#include "common/query.h"
 #include "auth/session.h"
+#include "common/audit.h"
+#include "common/query.h"
+#include "common/request.h"
 
 /* The seed's column sizes. */
 #define EMAIL_MAX_BYTES			255

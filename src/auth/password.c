@@ -31,10 +31,10 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "common/guc.h"
-#include "orion.h"
 #include "auth/password.h"
 #include "auth/phc.h"
+#include "common/guc.h"
+#include "common/request.h"
 
 static void NewArgon2idAtSettings(OrionArgon2Hash *h);
 static bool TimingSafeEqual(const void *a, const void *b, size_t len);

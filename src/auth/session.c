@@ -37,16 +37,13 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
-#include "common/audit.h"
-#include "common/guc.h"
-#include "orion.h"
 #include "auth/password.h"
-#include "common/query.h"
 #include "auth/session.h"
 #include "auth/token.h"
-
-/* Longest user agent kept, in bytes (as for orion.client_user_agent). */
-#define USER_AGENT_MAX_BYTES	1024
+#include "common/audit.h"
+#include "common/guc.h"
+#include "common/query.h"
+#include "common/request.h"
 
 /* Longest email the audit log keeps of a failed login, in bytes. */
 #define AUDIT_EMAIL_MAX_BYTES	255
@@ -187,40 +184,6 @@ GetUuid(uint64 row, int col, pg_uuid_t *out)
 		memset(out, 0, sizeof(*out));
 	else
 		memcpy(out, DatumGetUUIDP(d), sizeof(*out));
-}
-
-const char *
-OrionClientIp(FunctionCallInfo fcinfo, int argno)
-{
-	char	   *ip;
-
-	if (PG_ARGISNULL(argno))
-		return (orion_client_ip && orion_client_ip[0]) ? orion_client_ip : NULL;
-
-	ip = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (!OrionLooksLikeIpAddress(ip))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid IP address \"%s\"", ip),
-				 errdetail("An IP address is an IPv4 or IPv6 address of at most 45 characters.")));
-	return ip;
-}
-
-const char *
-OrionClientUserAgent(FunctionCallInfo fcinfo, int argno)
-{
-	text	   *agent;
-
-	if (PG_ARGISNULL(argno))
-		return (orion_client_user_agent && orion_client_user_agent[0]) ? orion_client_user_agent : NULL;
-
-	agent = PG_GETARG_TEXT_PP(argno);
-	if (VARSIZE_ANY_EXHDR(agent) > USER_AGENT_MAX_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("user agent is too long"),
-				 errdetail("A user agent may have at most %d bytes.", USER_AGENT_MAX_BYTES)));
-	return text_to_cstring(agent);
 }
 
 /*

@@ -24,15 +24,4 @@ extern uint64 OrionRevokeUserSessions(const pg_uuid_t *user_id,
 									  const pg_uuid_t *keep_session,
 									  const char *reason);
 
-/*
- * The client's IP address and user agent for a new session or an audit
- * entry: the argument when given (validated), else the orion.client_*
- * setting, else NULL.
- */
-/* Register validate_session's index probes (session_validate.c). */
-extern void OrionSessionValidateInit(void);
-
-extern const char *OrionClientIp(FunctionCallInfo fcinfo, int argno);
-extern const char *OrionClientUserAgent(FunctionCallInfo fcinfo, int argno);
-
 #endif							/* ORION_SESSION_H */

@@ -32,11 +32,11 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "common/index_probe.h"
-#include "orion.h"
-#include "common/query.h"
-#include "auth/session.h"
+#include "auth/session_validate.h"
 #include "auth/token.h"
+#include "common/index_probe.h"
+#include "common/query.h"
+#include "common/request.h"
 
 /* the columns validate_session returns */
 #define RESULT_COLUMNS 5

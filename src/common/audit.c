@@ -37,9 +37,8 @@
 
 #include "common/audit.h"
 #include "common/guc.h"
-#include "orion.h"
 #include "common/query.h"
-#include "auth/session.h"
+#include "common/request.h"
 
 /* Top-level keys that never reach the audit log. */
 static const char *const secret_keys[] = {

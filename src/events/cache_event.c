@@ -37,8 +37,8 @@
 #include "utils/json.h"
 #include "utils/rel.h"
 
+#include "common/request.h"
 #include "maintenance/maintenance.h"
-#include "orion.h"
 
 /* The template with each {column} replaced by the row's value; NULL if one is NULL. */
 static char *

@@ -31,22 +31,14 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "tcop/pquery.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 
 #include "common/audit.h"
-#include "orion.h"
+#include "common/request.h"
 
 /* the channel applications that keep their own caches listen on */
 #define CACHE_CHANNEL "orion_cache_invalidate"
-
-/* Whether the statement running is a COPY (a dump being loaded). */
-bool
-OrionLoadingByCopy(void)
-{
-	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY;
-}
 
 /* The row as a JSON object. SPI must be connected. */
 static Jsonb *

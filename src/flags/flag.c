@@ -30,12 +30,12 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
-#include "flags/flag.h"
 #include "common/key_memo.h"
-#include "flags/murmur3.h"
-#include "orion.h"
 #include "common/query.h"
+#include "common/request.h"
 #include "common/validate.h"
+#include "flags/flag.h"
+#include "flags/murmur3.h"
 
 static OrionQuery user_attributes = {
 	"SELECT email::text, role::text, coalesce(email_verified, false)"

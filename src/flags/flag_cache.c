@@ -38,11 +38,10 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "flags/flag.h"
 #include "common/key_memo.h"
-#include "orion.h"
 #include "common/query.h"
 #include "common/table_cache.h"
+#include "flags/flag.h"
 
 
 typedef struct FlagEntry

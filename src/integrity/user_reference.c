@@ -40,8 +40,8 @@
 #include "utils/uuid.h"
 
 #include "common/guc.h"
-#include "orion.h"
 #include "common/query.h"
+#include "common/request.h"
 
 /* an anonymised notification names the nil uuid instead of its user */
 static const pg_uuid_t nil_uuid = {{0}};

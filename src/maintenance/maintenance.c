@@ -41,9 +41,9 @@
 #include "utils/uuid.h"
 
 #include "common/guc.h"
-#include "maintenance/maintenance.h"
-#include "orion.h"
 #include "common/query.h"
+#include "common/request.h"
+#include "maintenance/maintenance.h"
 
 /* what each kind of maintenance removes, given the parameter holding its retention in seconds */
 #define DEAD_SESSION_WHERE \

@@ -56,9 +56,9 @@
 #include "utils/varlena.h"
 
 #include "common/guc.h"
-#include "maintenance/maintenance.h"
-#include "orion.h"
 #include "common/query.h"
+#include "common/request.h"
+#include "maintenance/maintenance.h"
 #include "maintenance/worker.h"
 
 #define LAUNCHER_TYPE "orion maintenance launcher"

@@ -17,15 +17,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/argon2_limits.h"
+
 /*
- * Bounds on the parameters orion computes with. A stored hash outside them is
- * refused rather than verified: a hash string with an absurd memory or time
- * cost would otherwise let whoever wrote it stall or exhaust the server.
+ * Bounds on the parameters orion computes with (the costs' upper bounds are
+ * in common/argon2_limits.h). A stored hash outside them is refused rather
+ * than verified: a hash string with an absurd memory or time cost would
+ * otherwise let whoever wrote it stall or exhaust the server.
  */
 #define ORION_ARGON2_VERSION		19		/* 0x13, the only current one */
-#define ORION_ARGON2_MAX_MEMORY_KIB	(1024 * 1024)	/* 1 GiB */
-#define ORION_ARGON2_MAX_ITERATIONS	64
-#define ORION_ARGON2_MAX_PARALLELISM	16
 #define ORION_ARGON2_SALT_LEN		16		/* bytes, for new hashes */
 #define ORION_ARGON2_HASH_LEN		32		/* bytes, for new hashes */
 #define ORION_ARGON2_MIN_SALT_LEN	8

@@ -28,11 +28,10 @@
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
+#include "common/argon2_limits.h"
 #include "common/guc.h"
-#include "maintenance/maintenance.h"
-#include "auth/phc.h"
 
-/* Least memory for new Argon2id hashes; the upper bounds are in phc.h. */
+/* Least memory for new Argon2id hashes; the upper bounds are in argon2_limits.h. */
 #define ORION_ARGON2_MIN_MEMORY_KIB	64
 
 /* Longest user agent kept in the audit log, in bytes. */

@@ -37,6 +37,9 @@ extern char *orion_client_ip;
 extern char *orion_client_user_agent;
 
 /* maintenance (durations in seconds; a retention of 0 keeps rows) */
+/* orion.expire_sessions' default batch size, and the worker's by default */
+#define ORION_DEFAULT_BATCH_SIZE 10000
+#define ORION_MAX_BATCH_SIZE 1000000
 #define ORION_MAX_MAINTENANCE_DATABASES 32
 extern int	orion_maintenance_naptime;
 extern int	orion_maintenance_batch_delay;

@@ -14,10 +14,6 @@
 
 #include "datatype/timestamp.h"
 
-/* orion.expire_sessions' default batch size, and the worker's by default */
-#define ORION_DEFAULT_BATCH_SIZE 10000
-#define ORION_MAX_BATCH_SIZE 1000000
-
 /* rows a pass removed, per kind */
 typedef struct OrionMaintenanceCounts
 {

@@ -22,7 +22,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "ab/ab.h"
+#include "ab/ab_cache.h"
 #include "ab/ab_store.h"
 #include "auth/session_validate.h"
 #include "common/guc.h"

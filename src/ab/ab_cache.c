@@ -32,7 +32,8 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "ab/ab.h"
+#include "ab/ab_cache.h"
+#include "ab/ab_test.h"
 #include "ab/growthbook.h"
 #include "common/key_memo.h"
 #include "common/query.h"

@@ -34,7 +34,7 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
-#include "ab/ab.h"
+#include "ab/ab_cache.h"
 #include "common/query.h"
 #include "common/request.h"
 

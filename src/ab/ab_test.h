@@ -1,22 +1,20 @@
 /*-------------------------------------------------------------------------
  *
- * ab.h
- *	  AB tests: the parsed form of a test, and its cache.
+ * ab_test.h
+ *	  AB tests: the parsed form of a test.
  *
  * Copyright (c) 2026, the orion authors
  *
- * src/ab/ab.h
+ * src/ab/ab_test.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ORION_AB_H
-#define ORION_AB_H
+#ifndef ORION_AB_TEST_H
+#define ORION_AB_TEST_H
 
 #include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
-
-#include "common/table_cache.h"
 
 typedef struct AbVariant
 {
@@ -50,17 +48,6 @@ typedef struct AbTest
 extern char *AbParseVariants(Jsonb *variants, AbTest *test);
 
 /*
- * The backend's AB test cache (ab_cache.c): pin its current filling
- * (filled first if stale), look tests up in it, and unpin it once nothing
- * returned points into it (table_cache.h).
- */
-extern OrionCacheFilling *AbCachePin(void);
-extern void AbCacheUnpin(OrionCacheFilling *tests);
-/* The test of that key in the pinned filling, or NULL. */
-extern AbTest *AbCacheLookup(const OrionCacheFilling *tests, const char *key);
-extern void AbCacheInit(void);
-
-/*
  * The variant a user gets, before stickiness: NULL when the test is not
  * running now or the user falls outside its traffic allocation.
  */
@@ -69,4 +56,4 @@ extern const AbVariant *AbChooseVariant(const AbTest *test, const char *user_id_
 /* Whether the test is running at the current transaction's time. */
 extern bool AbTestRunning(const AbTest *test);
 
-#endif							/* ORION_AB_H */
+#endif							/* ORION_AB_TEST_H */

@@ -26,7 +26,7 @@
 #include "ab/ab_store.h"
 #include "auth/session_validate.h"
 #include "common/guc.h"
-#include "flags/flag.h"
+#include "flags/flag_cache.h"
 #include "maintenance/worker.h"
 #include "orion.h"
 

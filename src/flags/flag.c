@@ -34,14 +34,11 @@
 #include "common/query.h"
 #include "common/request.h"
 #include "common/validate.h"
-#include "flags/flag.h"
+#include "flags/flag_cache.h"
+#include "flags/flag_eval.h"
+#include "flags/flag_parse.h"
+#include "flags/flag_types.h"
 #include "flags/murmur3.h"
-
-static OrionQuery user_attributes = {
-	"SELECT email::text, role::text, coalesce(email_verified, false)"
-	" FROM orion_auth.users WHERE id = $1",
-	1, {UUIDOID}, NULL
-};
 
 /*
  * The uuid in its text form into out[37], without allocating: two hex
@@ -241,42 +238,6 @@ BuildContext(FunctionCallInfo fcinfo, int argno, FlagContext *ctx, FlagMemo *mem
 	ctx->json = &memo->context->root;
 	ctx->properties = memo->properties;
 	ctx->memo = &memo->fields;
-}
-
-void
-FlagLoadUserAttributes(FlagContext *ctx)
-{
-	Datum		values[1];
-	bool		isnull;
-	pg_uuid_t	uuid;
-	int			nest_level;
-
-	ctx->user_loaded = true;
-	memcpy(&uuid, DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(ctx->user_id))),
-		   sizeof(uuid));
-	nest_level = OrionPinSearchPath();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	values[0] = UUIDPGetDatum(&uuid);
-	if (OrionQueryRun(&user_attributes, values, NULL, true, 1) == 1)
-	{
-		Datum		d;
-
-		ctx->user_found = true;
-		d = OrionQueryGet(0, 1, &isnull);
-		ctx->user_email = isnull ? NULL : SPI_palloc(VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
-		if (ctx->user_email)
-			text_to_cstring_buffer(DatumGetTextPP(d), ctx->user_email,
-								   VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
-		d = OrionQueryGet(0, 2, &isnull);
-		ctx->user_role = isnull ? NULL : SPI_palloc(VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
-		if (ctx->user_role)
-			text_to_cstring_buffer(DatumGetTextPP(d), ctx->user_role,
-								   VARSIZE_ANY_EXHDR(DatumGetTextPP(d)) + 1);
-		ctx->user_email_verified = DatumGetBool(OrionQueryGet(0, 3, &isnull));
-	}
-	SPI_finish();
-	OrionUnpinSearchPath(nest_level);
 }
 
 /* Unleash's variant object: name, enabled, feature_enabled, payload. */

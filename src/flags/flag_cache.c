@@ -41,7 +41,8 @@
 #include "common/key_memo.h"
 #include "common/query.h"
 #include "common/table_cache.h"
-#include "flags/flag.h"
+#include "flags/flag_cache.h"
+#include "flags/flag_parse.h"
 
 
 typedef struct FlagEntry

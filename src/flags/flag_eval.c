@@ -35,7 +35,9 @@
 #include "utils/inet.h"
 #include "utils/jsonb.h"
 
-#include "flags/flag.h"
+#include "flags/flag_cache.h"
+#include "flags/flag_eval.h"
+#include "flags/flag_user.h"
 #include "flags/flag_value.h"
 #include "flags/murmur3.h"
 

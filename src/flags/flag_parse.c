@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * flag_parse.c
- *	  Reads a feature flag's rollout (JSON) into the structures of flag.h,
+ *	  Reads a feature flag's rollout (JSON) into the structures of flag_types.h,
  *	  and says exactly where and why when it cannot.
  *
  * Two forms are accepted:
@@ -45,7 +45,7 @@
 #include "utils/inet.h"
 #include "utils/jsonb.h"
 
-#include "flags/flag.h"
+#include "flags/flag_parse.h"
 #include "flags/flag_value.h"
 
 /* A message "path: problem", the result of every failed parse. */

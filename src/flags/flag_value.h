@@ -14,7 +14,7 @@
 #ifndef ORION_FLAG_VALUE_H
 #define ORION_FLAG_VALUE_H
 
-#include "flags/flag.h"
+#include "flags/flag_types.h"
 
 /* JavaScript's Number(s): false when it is NaN. */
 extern bool FlagJsNumber(const char *s, double *out);

@@ -1,20 +1,23 @@
 /*-------------------------------------------------------------------------
  *
- * flag.h
- *	  Feature flags: the parsed form of a rollout, and its evaluation.
+ * flag_types.h
+ *	  Feature flags: the parsed form of a rollout, and what evaluating one
+ *	  reads and gives.
  *
  * A rollout (feature_flags.rollout) is parsed once into these structures,
  * kept in the backend's flag cache (flag_cache.c), and evaluated per call
  * against a context (flag_eval.c) without touching JSON or tables again.
+ * The functions are declared in flag_parse.h, flag_cache.h, flag_eval.h
+ * and flag_user.h.
  *
  * Copyright (c) 2026, the orion authors
  *
- * src/flags/flag.h
+ * src/flags/flag_types.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ORION_FLAG_H
-#define ORION_FLAG_H
+#ifndef ORION_FLAG_TYPES_H
+#define ORION_FLAG_TYPES_H
 
 #include "datatype/timestamp.h"
 #include "regex/regex.h"
@@ -175,16 +178,6 @@ typedef struct FlagSegment
 } FlagSegment;
 
 /*
- * Parse a rollout into flag (whose key and enabled are set by the caller),
- * allocating in the current memory context. Returns NULL on success, or a
- * message naming the JSON path and the problem.
- */
-extern char *FlagParseRollout(Jsonb *rollout, const char *flag_key, Flag *flag);
-
-/* Parse a segment's constraints; NULL on success, else the message. */
-extern char *FlagParseSegment(Jsonb *constraints, FlagSegment *segment);
-
-/*
  * The context a flag is evaluated in: the caller's Unleash context (a JSON
  * object, maybe empty) and what orion adds: the user id, and the user's
  * email, role and emailVerified fetched on first use.
@@ -244,23 +237,4 @@ typedef struct FlagResult
 	const FlagVariant *variant; /* the chosen variant, or NULL */
 } FlagResult;
 
-/*
- * The backend's flag cache (flag_cache.c): pin its current filling (filled
- * first if stale) at an SQL entry point, look up in that filling only, and
- * unpin it once nothing returned points into it (table_cache.h).
- */
-extern OrionCacheFilling *FlagCachePin(void);
-extern void FlagCacheUnpin(OrionCacheFilling *flags);
-extern Flag *FlagCacheLookup(const OrionCacheFilling *flags, const char *key);
-extern FlagSegment *FlagCacheSegment(const OrionCacheFilling *flags, int id);
-/* Every cached flag, for evaluate_all_flags; sets *count. */
-extern Flag **FlagCacheAll(const OrionCacheFilling *flags, int *count);
-extern void FlagCacheInit(void);
-
-/* Evaluate a flag in a context (flag_eval.c). */
-extern void FlagEvaluate(Flag *flag, FlagContext *ctx, bool with_variant, FlagResult *result);
-
-/* The user's email, role and emailVerified into ctx (flag.c). */
-extern void FlagLoadUserAttributes(FlagContext *ctx);
-
-#endif							/* ORION_FLAG_H */
+#endif							/* ORION_FLAG_TYPES_H */

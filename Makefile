@@ -14,13 +14,28 @@ EXTENSION    = orion
 EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(firstword $(MAKEFILE_LIST)))orion.control)
 
 MODULE_big   = orion
-OBJS         = src/orion.o src/guc.o src/query.o src/base64.o src/phc.o src/token.o \
-               src/password.o src/audit.o src/session.o src/session_validate.o src/account.o \
-               src/murmur3.o src/flag_value.o src/flag_parse.o src/flag_eval.o \
-               src/flag_cache.o src/flag.o src/change_trigger.o src/table_cache.o \
-               src/growthbook.o src/ab.o src/ab_cache.o src/ab_store.o src/ab_results.o src/key_memo.o src/index_probe.o src/validate.o \
-               src/user_reference.o src/cache_event.o \
-               src/maintenance.o src/worker.o
+# src/ has a folder per service (auth, flags, ab, events, integrity,
+# maintenance) over src/common/, which they share; orion.c (_PG_init) sits on
+# top. pgvector keeps a flat src/; orion has more services than one flat
+# folder shows. Includes name the folder, from src/ (#include "common/query.h",
+# "auth/session.h"), so every include line shows which way it points:
+# services include common, never the reverse (test/layout-check). PostgreSQL
+# has a common/ of its own (common/sha2.h); -I puts orion's first, so
+# orion's common/base64.h hides PostgreSQL's, which orion does not use.
+OBJS_COMMON  = src/common/guc.o src/common/query.o src/common/base64.o src/common/audit.o \
+               src/common/table_cache.o src/common/key_memo.o src/common/index_probe.o \
+               src/common/validate.o src/common/request.o
+OBJS_AUTH    = src/auth/phc.o src/auth/token.o src/auth/password.o src/auth/session.o \
+               src/auth/session_validate.o src/auth/account.o
+OBJS_FLAGS   = src/flags/murmur3.o src/flags/flag_value.o src/flags/flag_parse.o \
+               src/flags/flag_eval.o src/flags/flag_cache.o src/flags/flag_user.o src/flags/flag.o
+OBJS_AB      = src/ab/growthbook.o src/ab/ab_test.o src/ab/ab.o src/ab/ab_cache.o src/ab/ab_store.o \
+               src/ab/ab_results.o
+OBJS_EVENTS  = src/events/change_trigger.o src/events/cache_event.o
+OBJS_INTEGRITY = src/integrity/user_reference.o
+OBJS_MAINTENANCE = src/maintenance/maintenance.o src/maintenance/worker.o
+OBJS         = src/orion.o $(OBJS_COMMON) $(OBJS_AUTH) $(OBJS_FLAGS) $(OBJS_AB) \
+               $(OBJS_EVENTS) $(OBJS_INTEGRITY) $(OBJS_MAINTENANCE)
 SHLIB_LINK   = -largon2
 PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 
@@ -61,8 +76,8 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 
 # GrowthBook's bucket ranges must round as JavaScript does: no fused
 # multiply-add, which some targets (aarch64) would otherwise use.
-src/growthbook.o: override CFLAGS += -ffp-contract=off
-src/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
+src/ab/growthbook.o: override CFLAGS += -ffp-contract=off
+src/ab/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
 
 .PHONY: test demo bench fuzz dist
 

@@ -22,13 +22,13 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-#include "ab.h"
-#include "ab_store.h"
-#include "flag.h"
-#include "guc.h"
+#include "ab/ab_cache.h"
+#include "ab/ab_store.h"
+#include "auth/session_validate.h"
+#include "common/guc.h"
+#include "flags/flag_cache.h"
+#include "maintenance/worker.h"
 #include "orion.h"
-#include "session.h"
-#include "worker.h"
 
 PG_MODULE_MAGIC;
 

@@ -360,4 +360,4 @@ SELECT * FROM orion.run_maintenance(batch_size => 200);
 RESET orion.maintenance_batch_delay;
 
 \echo
-\echo 'That is orion 0.7.1: the foundation, Auth, Feature flags, AB testing, Notifications, cross-service integrity and maintenance, with the hot paths probing their indexes directly. See README.md for every function and setting, and its Testing section for what proves it.'
+\echo 'That is orion 0.8.0: the foundation, Auth, Feature flags, AB testing, Notifications, cross-service integrity and maintenance, with the hot paths probing their indexes directly. See README.md for every function and setting, and its Testing section for what proves it.'

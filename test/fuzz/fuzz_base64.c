@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_base64.c
- *	  libFuzzer harness for src/base64.c (unpadded base64, standard and
+ *	  libFuzzer harness for src/common/base64.c (unpadded base64, standard and
  *	  URL-safe alphabets).
  *
  * Tokens and PHC salts and hashes go through these functions, and orion
@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "base64.h"
+#include "common/base64.h"
 #include "fuzz_check.h"
 
 static bool

@@ -2,7 +2,7 @@
  *
  * fuzz_cidr.c
  *	  libFuzzer harness for FlagParseCidr and FlagCidrContains in
- *	  src/flag_value.c: the IN_CIDR constraint operator and the
+ *	  src/flags/flag_value.c: the IN_CIDR constraint operator and the
  *	  remoteAddress strategy.
  *
  * Addresses come from the caller's context and networks from a flag's
@@ -37,7 +37,7 @@
 
 #include "utils/inet.h"
 
-#include "flag_value.h"
+#include "flags/flag_value.h"
 
 /* The IPv4 form orion documents, judged here independently. */
 static bool

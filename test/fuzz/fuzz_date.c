@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_date.c
- *	  libFuzzer harness for FlagParseDate in src/flag_value.c: the ISO 8601
+ *	  libFuzzer harness for FlagParseDate in src/flags/flag_value.c: the ISO 8601
  *	  dates of the DATE_AFTER / DATE_BEFORE constraint operators and of the
  *	  currentTime context field.
  *
@@ -29,7 +29,7 @@
 
 #include <time.h>
 
-#include "flag_value.h"
+#include "flags/flag_value.h"
 
 /* Seconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01. */
 #define PG_EPOCH_UNIX_SECONDS INT64CONST(946684800)

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_growthbook.c
- *	  libFuzzer harness for src/growthbook.c: FNV-1a over UTF-16, GrowthBook's
+ *	  libFuzzer harness for src/ab/growthbook.c: FNV-1a over UTF-16, GrowthBook's
  *	  hash (versions 1 and 2), bucket ranges and chooseVariation.
  *
  * An AB test assigns the variant a GrowthBook SDK would, so each piece must
@@ -37,7 +37,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
-#include "growthbook.h"
+#include "ab/growthbook.h"
 
 #define MAX_VARIATIONS 8
 

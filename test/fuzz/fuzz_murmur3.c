@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_murmur3.c
- *	  libFuzzer harness for src/murmur3.c (OrionMurmur3).
+ *	  libFuzzer harness for src/flags/murmur3.c (OrionMurmur3).
  *
  * Unleash buckets users with MurmurHash3_x86_32, so a wrong hash puts a
  * user in another bucket than every Unleash SDK does. The harness checks,
@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
-#include "murmur3.h"
+#include "flags/murmur3.h"
 
 static uint32_t
 RotateLeft(uint32_t x, unsigned r)

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_number.c
- *	  libFuzzer harness for FlagJsNumber in src/flag_value.c: JavaScript's
+ *	  libFuzzer harness for FlagJsNumber in src/flags/flag_value.c: JavaScript's
  *	  Number(s), which the NUM_* constraint operators, rollout percentages,
  *	  variant weights and segment ids are read with.
  *
@@ -31,7 +31,7 @@
 
 #include <math.h>
 
-#include "flag_value.h"
+#include "flags/flag_value.h"
 
 static bool
 IsSpace(char c)

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_password.c
- *	  libFuzzer harness for src/password.c: hashing, verification and the
- *	  rehash decision, around the parsers of src/phc.c.
+ *	  libFuzzer harness for src/auth/password.c: hashing, verification and the
+ *	  rehash decision, around the parsers of src/auth/phc.c.
  *
  * password.c is linked whole, with the real libargon2; pgcrypto's crypt(),
  * which bcrypt verification calls through load_external_function, is
@@ -42,9 +42,9 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "guc.h"
-#include "password.h"
-#include "phc.h"
+#include "common/guc.h"
+#include "auth/password.h"
+#include "auth/phc.h"
 
 /* The settings password.c reads (guc.c is not linked). */
 int			orion_argon2_memory_kib = 19456;

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_phc.c
- *	  libFuzzer harness for src/phc.c: the Argon2id PHC string and bcrypt
+ *	  libFuzzer harness for src/auth/phc.c: the Argon2id PHC string and bcrypt
  *	  string parsers, and the PHC formatter.
  *
  * Stored password hashes come from anywhere an account table was filled
@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
-#include "phc.h"
+#include "auth/phc.h"
 
 static bool
 IsBcryptChar(char c)

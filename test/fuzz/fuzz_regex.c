@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_regex.c
- *	  libFuzzer harness for TranslateRe2 in src/flag_value.c: the rewriting
+ *	  libFuzzer harness for TranslateRe2 in src/flags/flag_value.c: the rewriting
  *	  of a REGEX constraint's RE2 pattern into a PostgreSQL ARE.
  *
  * The pattern comes from a flag's rollout, and the translator walks it with
@@ -29,7 +29,7 @@
 #include "shim.h"
 
 /* the file under test, for its static TranslateRe2 */
-#include "flag_value.c"
+#include "flags/flag_value.c"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

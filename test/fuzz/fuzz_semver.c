@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_semver.c
- *	  libFuzzer harness for the semantic versions of src/flag_value.c
+ *	  libFuzzer harness for the semantic versions of src/flags/flag_value.c
  *	  (FlagParseSemver, FlagSemverCompare), which the SEMVER_* constraint
  *	  operators of feature flags use.
  *
@@ -32,7 +32,7 @@
  */
 #include "shim.h"
 
-#include "flag_value.h"
+#include "flags/flag_value.h"
 
 #define MAX_SAFE 9007199254740991LL
 

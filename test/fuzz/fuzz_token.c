@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_token.c
- *	  libFuzzer harness for src/token.c: token well-formedness, generation
+ *	  libFuzzer harness for src/auth/token.c: token well-formedness, generation
  *	  and the stored digest.
  *
  * validate_session, refresh_session and logout read a token from the
@@ -33,7 +33,7 @@
 
 #include <openssl/evp.h>
 
-#include "token.h"
+#include "auth/token.h"
 
 static bool
 IsUrlChar(char c)

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * server_models.c
- *	  Models of the few server functions that src/flag_value.c and
- *	  src/password.c call on the paths the harnesses drive, and stubs that
+ *	  Models of the few server functions that src/flags/flag_value.c and
+ *	  src/auth/password.c call on the paths the harnesses drive, and stubs that
  *	  abort for the ones no harness reaches.
  *
  * These are written for the harnesses from what the functions are

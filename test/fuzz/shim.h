@@ -4,7 +4,7 @@
  *	  What orion's server-side C files need from PostgreSQL, outside the
  *	  server, for the libFuzzer harnesses.
  *
- * shim.c gives src/token.c, src/flag_value.c and src/password.c the few
+ * shim.c gives src/auth/token.c, src/flags/flag_value.c and src/auth/password.c the few
  * backend services they call on the paths the harnesses drive:
  *
  * - palloc and friends over malloc, every block remembered so that

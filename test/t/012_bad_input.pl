@@ -1476,8 +1476,8 @@ ok(!@crash, 'the server log shows no crash, PANIC, failed assertion or stack ove
 # A finding the DML readers ran into (a first assignment read back as
 # "ontrol"), made deterministic. assign_variant answers a first assignment
 # from memory that SPI_finish has already freed (DatumGetTextP after
-# SPI_datumTransfer detoasts into SPI's context: src/ab.c, and the same in
-# src/ab_store.c), so what the statement does next can overwrite the
+# SPI_datumTransfer detoasts into SPI's context: src/ab/ab.c, and the same in
+# src/ab/ab_store.c), so what the statement does next can overwrite the
 # answer before it is used. Assigning a user to two tests in one statement
 # does it every time: the first answer comes back as the second test's
 # variant, or the server crashes. (Each answer in a column of its own: an

@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * token.h
+ *	  Session and refresh tokens: generation and the digest that is stored.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/auth/token.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ORION_TOKEN_H
+#define ORION_TOKEN_H
+
+#include "common/base64.h"
+
+#define ORION_TOKEN_RANDOM_BYTES	32
+#define ORION_TOKEN_PREFIX_LEN		8	/* "orion_s_", "orion_r_" */
+#define ORION_TOKEN_LEN \
+	(ORION_TOKEN_PREFIX_LEN + ORION_BASE64_ENCODED_LEN(ORION_TOKEN_RANDOM_BYTES))
+#define ORION_TOKEN_DIGEST_HEX_LEN	64	/* SHA-256 in lower-case hex */
+
+typedef enum OrionTokenKind
+{
+	ORION_TOKEN_SESSION,		/* orion_s_: an access token */
+	ORION_TOKEN_REFRESH			/* orion_r_: a refresh token */
+} OrionTokenKind;
+
+/* A new token of that kind, palloc'd, NUL-terminated. */
+extern char *OrionTokenGenerate(OrionTokenKind kind);
+
+/* Whether s (len bytes) has the exact shape of a token of that kind. */
+extern bool OrionTokenIsWellFormed(const char *s, size_t len, OrionTokenKind kind);
+
+/* SHA-256 of s in lower-case hex into hex[ORION_TOKEN_DIGEST_HEX_LEN + 1]. */
+extern void OrionTokenDigest(const char *s, size_t len, char *hex);
+
+#endif							/* ORION_TOKEN_H */

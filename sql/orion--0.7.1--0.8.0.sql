@@ -7,8 +7,11 @@
  * From 0.8.0 on, CREATE EXTENSION orion runs one script, sql/orion.sql
  * (installed as orion--0.8.0.sql), instead of 0.1.0's and every upgrade
  * after it. It creates the same objects as that chain, and adds a comment
- * to every column, index and trigger that had none: this step adds the same
- * comments to an installation being updated. No other object changes.
+ * to every column, index, constraint and trigger that had none: this step
+ * adds the same comments to an installation being updated. It also
+ * corrects two comments of earlier releases: audit_change notifies only
+ * given a cache key prefix, and cleanup_deleted_users anonymises only
+ * notifications. No other object changes.
  */
 
 -- 2. Auth service (auth_db)
@@ -24,6 +27,7 @@ COMMENT ON INDEX orion_auth.users_pkey IS 'Primary key: a user by id';
 COMMENT ON INDEX orion_auth.users_email_lower_key IS 'One account per email address, case-insensitively; serves lookups by lower(email)';
 COMMENT ON INDEX orion_auth.idx_users_email IS 'The seed''s index: lookups by email as written';
 COMMENT ON INDEX orion_auth.idx_users_role IS 'The seed''s index: users by role';
+COMMENT ON CONSTRAINT users_pkey ON orion_auth.users IS 'Each user has one id, which sessions, refresh tokens, the audit log and the other services'' rows refer to';
 COMMENT ON COLUMN orion_auth.sessions.id IS 'The session''s id (login and refresh_session return it)';
 COMMENT ON COLUMN orion_auth.sessions.user_id IS 'The signed-in user; the session goes when the user does';
 COMMENT ON COLUMN orion_auth.sessions.ip_address IS 'Client IP address at login, or at the last refresh that gave one';
@@ -35,6 +39,11 @@ COMMENT ON INDEX orion_auth.sessions_token_key IS 'One session per access token 
 COMMENT ON INDEX orion_auth.idx_sessions_user_id IS 'The seed''s index: a user''s sessions (list_sessions, revoke_all_sessions)';
 COMMENT ON INDEX orion_auth.idx_sessions_expires_at IS 'Maintenance walks expired sessions in this order, in batches';
 COMMENT ON INDEX orion_auth.idx_sessions_previous_token IS 'validate_session finds a session by the access token a refresh just replaced';
+COMMENT ON CONSTRAINT sessions_pkey ON orion_auth.sessions IS 'Each session has one id, by which refresh tokens belong to it and it is revoked';
+COMMENT ON CONSTRAINT sessions_user_id_fkey ON orion_auth.sessions IS 'A session belongs to an existing user; deleting the user deletes their sessions (ON DELETE CASCADE)';
+COMMENT ON CONSTRAINT sessions_token_key ON orion_auth.sessions IS 'An access token digest opens one session at most; its index is the one validate_session probes';
+COMMENT ON CONSTRAINT sessions_token_is_sha256 ON orion_auth.sessions IS 'token is a lower-case hex SHA-256 digest, never the access token itself: a stolen dump or backup opens no session';
+COMMENT ON CONSTRAINT sessions_previous_token_is_sha256 ON orion_auth.sessions IS 'previous_token, when set, is a lower-case hex SHA-256 digest too, never the replaced access token itself';
 COMMENT ON COLUMN orion_auth.refresh_tokens.id IS 'The refresh token''s id';
 COMMENT ON COLUMN orion_auth.refresh_tokens.user_id IS 'The token''s user; the token goes when the user does';
 COMMENT ON COLUMN orion_auth.refresh_tokens.expires_at IS 'When the token expires (orion.refresh_token_ttl after it was issued)';
@@ -47,6 +56,11 @@ COMMENT ON INDEX orion_auth.idx_refresh_tokens_user_id IS 'The seed''s index: a 
 COMMENT ON INDEX orion_auth.idx_refresh_tokens_session_id IS 'A session''s refresh tokens (revocation, list_sessions)';
 COMMENT ON INDEX orion_auth.idx_refresh_tokens_expires_at IS 'Maintenance finds expired refresh tokens by it, in batches';
 COMMENT ON INDEX orion_auth.idx_refresh_tokens_revoked IS 'Maintenance finds revoked refresh tokens past orion.revoked_token_retention by it';
+COMMENT ON CONSTRAINT refresh_tokens_pkey ON orion_auth.refresh_tokens IS 'Each refresh token has one id';
+COMMENT ON CONSTRAINT refresh_tokens_user_id_fkey ON orion_auth.refresh_tokens IS 'A refresh token belongs to an existing user; deleting the user deletes their tokens (ON DELETE CASCADE)';
+COMMENT ON CONSTRAINT refresh_tokens_session_id_fkey ON orion_auth.refresh_tokens IS 'session_id, when set, names an existing session; deleting the session deletes its refresh tokens (ON DELETE CASCADE)';
+COMMENT ON CONSTRAINT refresh_tokens_token_key ON orion_auth.refresh_tokens IS 'A refresh token digest is stored once, so a token finds one row to rotate, revoke or detect the reuse of';
+COMMENT ON CONSTRAINT refresh_tokens_token_is_sha256 ON orion_auth.refresh_tokens IS 'token is a lower-case hex SHA-256 digest, never the refresh token itself: a stolen dump or backup renews no session';
 COMMENT ON COLUMN orion_auth.audit_logs.id IS 'The entry''s id';
 COMMENT ON COLUMN orion_auth.audit_logs.user_id IS 'The actor (an argument, or orion.actor_id); NULL when unknown or since deleted';
 COMMENT ON COLUMN orion_auth.audit_logs.action IS 'What happened, e.g. auth.login, auth.login_failed, feature_flag.updated, user.deleted';
@@ -56,15 +70,18 @@ COMMENT ON COLUMN orion_auth.audit_logs.old_data IS 'The object before the chang
 COMMENT ON COLUMN orion_auth.audit_logs.new_data IS 'The object after the change (never a password hash)';
 COMMENT ON COLUMN orion_auth.audit_logs.ip_address IS 'Client IP address (an argument, or orion.client_ip)';
 COMMENT ON COLUMN orion_auth.audit_logs.user_agent IS 'Client user agent (an argument, or orion.client_user_agent)';
-COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention';
+COMMENT ON COLUMN orion_auth.audit_logs.created_at IS 'When it happened; maintenance removes entries older than orion.audit_retention when that is set (0, the default, keeps them)';
 COMMENT ON INDEX orion_auth.audit_logs_pkey IS 'Primary key: an audit entry by id';
 COMMENT ON INDEX orion_auth.idx_audit_logs_user_id IS 'The seed''s index: a user''s audit entries';
 COMMENT ON INDEX orion_auth.idx_audit_logs_action IS 'The seed''s index: audit entries by action';
 COMMENT ON INDEX orion_auth.idx_audit_logs_resource IS 'The seed''s index: audit entries by resource';
 COMMENT ON INDEX orion_auth.idx_audit_logs_created_at IS 'The seed''s index: audit entries by time; maintenance removes old ones by it';
+COMMENT ON CONSTRAINT audit_logs_pkey ON orion_auth.audit_logs IS 'Each audit entry has one id';
+COMMENT ON CONSTRAINT audit_logs_user_id_fkey ON orion_auth.audit_logs IS 'user_id names an existing user or is NULL; deleting the user keeps the entry and sets its user_id to NULL (ON DELETE SET NULL)';
 COMMENT ON TRIGGER audit_role_change ON orion_auth.users IS 'Writes a user.role_changed audit entry when a user''s role changes';
 COMMENT ON TRIGGER notify_cache ON orion_auth.users IS 'Sends the cache key user:profile:<id> of a changed or deleted user (NOTIFY orion_cache_invalidate)';
-COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate)';
+COMMENT ON TRIGGER notify_cache ON orion_auth.sessions IS 'Sends the cache key user:session:<token digest> of a changed or deleted session (NOTIFY orion_cache_invalidate); not for the sessions maintenance removes';
+COMMENT ON FUNCTION orion.audit_change() IS 'Trigger: audits a row change (<resource>.created, .updated, .deleted) and, given a cache key prefix, sends NOTIFY orion_cache_invalidate with the row''s key';
 
 -- 3. User service (user_db): the profile view
 COMMENT ON COLUMN orion_user.users.id IS 'orion_auth.users.id';
@@ -78,6 +95,7 @@ COMMENT ON COLUMN orion_user.users.updated_at IS 'orion_auth.users.updated_at';
 COMMENT ON COLUMN orion_user.users.last_login_at IS 'orion_auth.users.last_login_at';
 
 -- 4. Notifications service (notifications_db)
+COMMENT ON CONSTRAINT notification_channel_known ON DOMAIN orion.notification_channel IS 'The original platform''s seven channels: the API refuses an unknown one (23514) before it is stored and never delivered';
 COMMENT ON COLUMN orion_notifications.notifications.id IS 'The notification''s id (send_notification returns it)';
 COMMENT ON COLUMN orion_notifications.notifications.user_id IS 'The recipient, an orion_auth.users id (trigger check_user_reference); the nil uuid once anonymised';
 COMMENT ON COLUMN orion_notifications.notifications.type IS 'The application''s kind of notification, e.g. welcome';
@@ -97,6 +115,9 @@ COMMENT ON INDEX orion_notifications.idx_notifications_unread IS 'A user''s unre
 COMMENT ON INDEX orion_notifications.idx_notifications_user_created IS 'A user''s notifications, newest first, in keyset order (list_notifications)';
 COMMENT ON INDEX orion_notifications.idx_notifications_pending IS 'The delivery queue of each channel, oldest first (claim_notifications)';
 COMMENT ON INDEX orion_notifications.idx_notifications_read_at IS 'Maintenance finds read notifications past orion.read_notification_retention by it';
+COMMENT ON CONSTRAINT notifications_pkey ON orion_notifications.notifications IS 'Each notification has one id, by which mark_read, report_delivery and the list cursors name it';
+COMMENT ON CONSTRAINT notifications_channel_known ON orion_notifications.notifications IS 'channel is one of the original platform''s seven, also when written without the API: a misspelt channel would be stored and never delivered';
+COMMENT ON CONSTRAINT notifications_status_known ON orion_notifications.notifications IS 'status is a delivery state: pending, sending (claimed), delivered or failed';
 COMMENT ON TRIGGER announce_notification ON orion_notifications.notifications IS 'Sends NOTIFY orion_notifications with each new notification''s id, user_id, type and channel';
 
 -- 5. Feature Flags service (feature_flags_db)
@@ -112,10 +133,15 @@ COMMENT ON COLUMN orion_feature_flags.feature_flags.updated_at IS 'When the flag
 COMMENT ON INDEX orion_feature_flags.feature_flags_pkey IS 'Primary key: a flag by id';
 COMMENT ON INDEX orion_feature_flags.feature_flags_key_key IS 'One flag per key; flags are evaluated by key';
 COMMENT ON INDEX orion_feature_flags.idx_feature_flags_enabled IS 'The seed''s index: flags by switch';
+COMMENT ON CONSTRAINT feature_flags_pkey ON orion_feature_flags.feature_flags IS 'Each flag has one id';
+COMMENT ON CONSTRAINT feature_flags_key_key ON orion_feature_flags.feature_flags IS 'One flag per key: flags are evaluated by key';
+COMMENT ON CONSTRAINT feature_flags_rollout_valid ON orion_feature_flags.feature_flags IS 'A rollout orion cannot evaluate is refused when written, naming its JSON path (validate_rollout), instead of failing at evaluation; NULL passes';
 COMMENT ON COLUMN orion_feature_flags.segments.id IS 'The id strategies name the segment by (Unleash''s segment id)';
 COMMENT ON COLUMN orion_feature_flags.segments.name IS 'Display name';
 COMMENT ON COLUMN orion_feature_flags.segments.constraints IS 'Unleash constraints, all of which a context must meet (validate_segment_constraints)';
 COMMENT ON INDEX orion_feature_flags.segments_pkey IS 'Primary key: a segment by the id strategies name';
+COMMENT ON CONSTRAINT segments_pkey ON orion_feature_flags.segments IS 'One segment per id: strategies name segments by id';
+COMMENT ON CONSTRAINT segments_constraints_valid ON orion_feature_flags.segments IS 'Constraints orion cannot evaluate are refused when written, naming their JSON path (validate_segment_constraints)';
 COMMENT ON TRIGGER cache_invalidate ON orion_feature_flags.feature_flags IS 'Invalidates every backend''s flag cache when flags change';
 COMMENT ON TRIGGER cache_invalidate ON orion_feature_flags.segments IS 'Invalidates every backend''s flag cache when segments change';
 COMMENT ON TRIGGER audit_change ON orion_feature_flags.feature_flags IS 'Audits each flag change (feature_flag.created, .updated, .deleted) and sends its cache key feature_flag:<key>';
@@ -127,7 +153,7 @@ COMMENT ON COLUMN orion_ab_testing.ab_tests.key IS 'The unique key variants are 
 COMMENT ON COLUMN orion_ab_testing.ab_tests.name IS 'Display name';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.description IS 'What the test is for';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.variants IS 'The variants: key, name, weight, isControl, config (validate_variants)';
-COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'Whether the test is running (within start_date and end_date)';
+COMMENT ON COLUMN orion_ab_testing.ab_tests.active IS 'The test''s switch: variants are assigned only while it is true, and within start_date and end_date';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.start_date IS 'No assignment before then; NULL: from the start';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.end_date IS 'No assignment from then on; NULL: no end';
 COMMENT ON COLUMN orion_ab_testing.ab_tests.created_at IS 'When the test was created';
@@ -135,6 +161,11 @@ COMMENT ON COLUMN orion_ab_testing.ab_tests.updated_at IS 'When the test was las
 COMMENT ON INDEX orion_ab_testing.ab_tests_pkey IS 'Primary key: a test by id';
 COMMENT ON INDEX orion_ab_testing.ab_tests_key_key IS 'One test per key; variants are assigned by key';
 COMMENT ON INDEX orion_ab_testing.idx_ab_tests_active IS 'The seed''s index: tests by running state';
+COMMENT ON CONSTRAINT ab_tests_pkey ON orion_ab_testing.ab_tests IS 'Each test has one id, which its assignments and conversions refer to';
+COMMENT ON CONSTRAINT ab_tests_key_key ON orion_ab_testing.ab_tests IS 'One test per key: variants are assigned and conversions tracked by key';
+COMMENT ON CONSTRAINT ab_tests_traffic_allocation_range ON orion_ab_testing.ab_tests IS 'traffic_allocation is a share of users, from 0 to 1 (GrowthBook''s coverage)';
+COMMENT ON CONSTRAINT ab_tests_hash_version_known ON orion_ab_testing.ab_tests IS 'hash_version is a GrowthBook hash version orion computes: 1 or 2';
+COMMENT ON CONSTRAINT ab_tests_variants_valid ON orion_ab_testing.ab_tests IS 'Variants orion cannot assign are refused when written, naming the problem (validate_variants)';
 COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.id IS 'The assignment''s id';
 COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.user_id IS 'The assigned user, an orion_auth.users id (trigger check_user_reference)';
 COMMENT ON COLUMN orion_ab_testing.ab_test_assignments.test_id IS 'The test; its assignments go when it does';
@@ -144,6 +175,9 @@ COMMENT ON INDEX orion_ab_testing.ab_test_assignments_pkey IS 'Primary key: an a
 COMMENT ON INDEX orion_ab_testing.ab_test_assignments_user_id_test_id_key IS 'One assignment per user and test; assign_variant and peek_variant probe it';
 COMMENT ON INDEX orion_ab_testing.idx_ab_test_assignments_user_id IS 'The seed''s index: a user''s assignments';
 COMMENT ON INDEX orion_ab_testing.idx_ab_test_assignments_test_id IS 'A test''s assignments (results); with user_id, so any plan for one assignment probes one row';
+COMMENT ON CONSTRAINT ab_test_assignments_pkey ON orion_ab_testing.ab_test_assignments IS 'Each assignment has one id';
+COMMENT ON CONSTRAINT ab_test_assignments_test_id_fkey ON orion_ab_testing.ab_test_assignments IS 'An assignment belongs to an existing test; deleting the test deletes its assignments (ON DELETE CASCADE)';
+COMMENT ON CONSTRAINT ab_test_assignments_user_id_test_id_key ON orion_ab_testing.ab_test_assignments IS 'One assignment per user and test: the variant is sticky, and two sessions assigning one user at once store one row';
 COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.id IS 'The conversion''s id';
 COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.test_id IS 'The test; its conversions go when it does';
 COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.user_id IS 'The converting user, an orion_auth.users id (trigger check_user_reference)';
@@ -154,6 +188,8 @@ COMMENT ON COLUMN orion_ab_testing.ab_test_conversions.created_at IS 'When the c
 COMMENT ON INDEX orion_ab_testing.ab_test_conversions_pkey IS 'Primary key: a conversion by id';
 COMMENT ON INDEX orion_ab_testing.idx_ab_test_conversions_test_event IS 'A test''s conversions by event and user (ab_test_results)';
 COMMENT ON INDEX orion_ab_testing.idx_ab_test_conversions_user_id IS 'A user''s conversions (cleanup when the user is deleted)';
+COMMENT ON CONSTRAINT ab_test_conversions_pkey ON orion_ab_testing.ab_test_conversions IS 'Each conversion has one id';
+COMMENT ON CONSTRAINT ab_test_conversions_test_id_fkey ON orion_ab_testing.ab_test_conversions IS 'A conversion belongs to an existing test; deleting the test deletes its conversions (ON DELETE CASCADE)';
 COMMENT ON TRIGGER cache_invalidate ON orion_ab_testing.ab_tests IS 'Invalidates every backend''s AB test cache when tests change';
 COMMENT ON TRIGGER audit_change ON orion_ab_testing.ab_tests IS 'Audits each test change (ab_test.created, .updated, .deleted)';
 COMMENT ON TRIGGER notify_cache ON orion_ab_testing.ab_test_assignments IS 'Sends the cache key ab_test:<test id>:assignment:<user id> of a new, changed or removed assignment (NOTIFY orion_cache_invalidate)';
@@ -162,7 +198,8 @@ COMMENT ON TRIGGER notify_cache ON orion_ab_testing.ab_test_assignments IS 'Send
 COMMENT ON TRIGGER check_user_reference ON orion_notifications.notifications IS 'Refuses a notification for a user that does not exist (the nil uuid of an anonymised one passes)';
 COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_assignments IS 'Refuses an assignment for a user that does not exist';
 COMMENT ON TRIGGER check_user_reference ON orion_ab_testing.ab_test_conversions IS 'Refuses a conversion for a user that does not exist';
-COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes (or anonymises) the deleted users'' notifications, assignments and conversions, and audits each deletion (user.deleted)';
+COMMENT ON TRIGGER cleanup_deleted_users ON orion_auth.users IS 'Removes the deleted users'' AB assignments and conversions, removes or anonymises their notifications (orion.user_delete_notifications), and audits each deletion (user.deleted)';
+COMMENT ON FUNCTION orion.cleanup_deleted_users() IS 'Trigger: removes deleted users'' AB assignments and conversions, removes or anonymises their notifications (orion.user_delete_notifications), audits each deletion';
 
 -- 8. Maintenance: expiry, retention, the worker, pg_cron, status
 COMMENT ON COLUMN orion.maintenance_state.id IS 'Always true: the table has at most one row';
@@ -179,6 +216,8 @@ COMMENT ON COLUMN orion.maintenance_state.total_removed IS 'Rows removed by all 
 COMMENT ON COLUMN orion.maintenance_state.last_error IS 'The message of the last failed pass';
 COMMENT ON COLUMN orion.maintenance_state.last_error_at IS 'When the last failed pass ran';
 COMMENT ON INDEX orion.maintenance_state_pkey IS 'Primary key on the constant true: at most one row';
+COMMENT ON CONSTRAINT maintenance_state_pkey ON orion.maintenance_state IS 'With maintenance_state_one_row, the table holds at most one row: the last pass of this database';
+COMMENT ON CONSTRAINT maintenance_state_one_row ON orion.maintenance_state IS 'id can only be true, so the primary key allows one row';
 COMMENT ON COLUMN orion.status.users IS 'Rows in orion_auth.users';
 COMMENT ON COLUMN orion.status.sessions IS 'Rows in orion_auth.sessions';
 COMMENT ON COLUMN orion.status.refresh_tokens IS 'Rows in orion_auth.refresh_tokens';

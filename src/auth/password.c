@@ -33,6 +33,7 @@
 
 #include "auth/password.h"
 #include "auth/phc.h"
+#include "common/compat.h"
 #include "common/guc.h"
 #include "common/request.h"
 
@@ -41,7 +42,7 @@ static bool TimingSafeEqual(const void *a, const void *b, size_t len);
 static void Argon2idCompute(const char *password, size_t len, OrionArgon2Hash *h);
 static bool Argon2idVerify(const char *password, size_t len, const char *hash, size_t hashlen);
 static bool BcryptVerify(const char *password, size_t len, const char *hash, size_t hashlen);
-static void ReportUnreadableHash(OrionHashParseResult result, const char *what) pg_attribute_noreturn();
+pg_noreturn static void ReportUnreadableHash(OrionHashParseResult result, const char *what);
 
 /* pgcrypto's crypt(), looked up once per backend. */
 static PGFunction pgcrypto_crypt = NULL;

@@ -30,6 +30,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "common/compat.h"
 #include "common/index_probe.h"
 
 /* The column of rel named name, or InvalidAttrNumber. */
@@ -181,7 +182,7 @@ OrionIndexProbeFetch(OrionIndexProbe *probe, const Datum *keys, Datum *values, b
 							   probe->key_types[i], probe->key_collations[i],
 							   probe->key_procs[i], keys[i]);
 	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, index, GetActiveSnapshot(), probe->nkeys, 0);
+	scan = orion_index_beginscan(rel, index, GetActiveSnapshot(), probe->nkeys, 0);
 	index_rescan(scan, scankeys, probe->nkeys, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{

@@ -22,6 +22,8 @@
 #ifndef ORION_KEY_MEMO_H
 #define ORION_KEY_MEMO_H
 
+#include "common/compat.h"
+
 /* flag and test keys are varchar(100): at most 400 bytes of UTF-8 */
 #define ORION_KEY_MAX_BYTES 400
 

@@ -64,6 +64,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "common/compat.h"
 #include "common/table_cache.h"
 
 static OrionTableCache *caches = NULL;
@@ -149,12 +150,6 @@ OrionTableCacheRegister(OrionTableCache *cache)
 	caches = cache;
 }
 
-#if PG_VERSION_NUM >= 170000
-#define MY_LXID (MyProc->vxid.lxid)
-#else
-#define MY_LXID (MyProc->lxid)
-#endif
-
 /* Take in other sessions' invalidations once per statement. */
 static void
 TakeInCommittedChanges(void)
@@ -163,9 +158,9 @@ TakeInCommittedChanges(void)
 	static TimestampTz checked_statement = 0;
 	TimestampTz statement = GetCurrentStatementStartTimestamp();
 
-	if (MY_LXID != checked_lxid || statement != checked_statement)
+	if (ORION_MY_LXID != checked_lxid || statement != checked_statement)
 	{
-		checked_lxid = MY_LXID;
+		checked_lxid = ORION_MY_LXID;
 		checked_statement = statement;
 		AcceptInvalidationMessages();
 	}

@@ -7,6 +7,8 @@
 #   make test                everything, from nothing: installs what is
 #                            missing, builds with -Werror, runs every test on a
 #                            private cluster (test/run)
+#   make test-matrix         make test on PostgreSQL 15, 17 and 18, each in a
+#                            minimal Debian root (test/matrix)
 #   make demo                the narrated walkthrough on a private cluster
 #                            (test/demo)
 
@@ -54,7 +56,9 @@ PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
 
 EXTRA_CLEAN  = test/isolation/results test/isolation/regression.*
 
-PG_CONFIG   ?= $(or $(wildcard /usr/lib/postgresql/15/bin/pg_config),pg_config)
+# The newest PostgreSQL installed as Debian installs them (15 to 18), else
+# pg_config on PATH; PG_CONFIG=/usr/lib/postgresql/N/bin/pg_config picks one.
+PG_CONFIG   ?= $(or $(lastword $(sort $(wildcard /usr/lib/postgresql/1[5-9]/bin/pg_config))),pg_config)
 PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 ifneq ($(PGXS),)
@@ -62,7 +66,7 @@ include $(PGXS)
 else
 # No server development files yet: only the targets that install them work.
 all install installcheck:
-	@echo "orion: $(PG_CONFIG) --pgxs found nothing; install postgresql-server-dev-15," >&2
+	@echo "orion: $(PG_CONFIG) --pgxs found nothing; install postgresql-server-dev-N (N: 15 to 18)," >&2
 	@echo "orion: or run 'make test' / 'make demo', which install what is missing." >&2
 	@exit 1
 endif
@@ -79,10 +83,15 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 src/ab/growthbook.o: override CFLAGS += -ffp-contract=off
 src/ab/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
 
-.PHONY: test demo bench fuzz dist
+.PHONY: test test-matrix demo bench fuzz dist
 
 test:
 	@SANITIZE=$(SANITIZE) bash test/run
+
+# make test on PostgreSQL 15, 17 and 18, each in a minimal Debian root of
+# the release that ships it (test/matrix; as root, about an hour).
+test-matrix:
+	@bash test/matrix $(VERSIONS)
 
 demo:
 	@bash test/demo

@@ -12,13 +12,29 @@
 # - as_pg: runs a command as that unprivileged user.
 #
 # Settings, from the environment:
-#   PGVER            PostgreSQL major version (default 15)
+#   PGVER            PostgreSQL major version (default: the Debian release's
+#                    own, 15 on Debian 12, 17 on Debian 13, 18 on sid)
 #   ORION_TEST_PORT  port number of the private cluster's socket (default 54329)
 #   ORION_KEEP=1     keep the private cluster's directory after the run
 
 set -Eeuo pipefail
 
-PGVER=${PGVER:-15}
+# orion_debian_pgver: the PostgreSQL major version the running Debian
+# release ships (its postgresql package's), which make test and make demo
+# install and test against unless PGVER says otherwise.
+orion_debian_pgver() {
+    local codename=
+    if [ -r /etc/os-release ]; then
+        codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+    fi
+    case $codename in
+        bookworm) echo 15 ;;
+        trixie) echo 17 ;;
+        forky) echo 18 ;;   # sid, and testing after trixie
+        *) echo 15 ;;
+    esac
+}
+PGVER=${PGVER:-$(orion_debian_pgver)}
 PGBIN=/usr/lib/postgresql/$PGVER/bin
 PG_CONFIG=$PGBIN/pg_config
 PGPORT_PRIVATE=${ORION_TEST_PORT:-54329}

@@ -31,7 +31,7 @@ $node->start;
 
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_cron'}),
 	'1', 'pg_cron is available')
-  or die 'pg_cron is not installed: install the Debian package postgresql-15-cron (make test does)';
+  or die 'pg_cron is not installed: install the Debian package postgresql-N-cron of this server (make test does)';
 
 my $superuser = $node->safe_psql('postgres', 'SELECT current_user');
 $node->safe_psql('postgres', q{

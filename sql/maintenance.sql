@@ -82,9 +82,13 @@ SELECT orion.expire_sessions(NULL);
 SELECT orion.run_maintenance(1000001);
 SET orion.maintenance_databases = 'postgres';
 SET orion.maintenance_naptime = '10s';
+-- (out of range: 22023; only the code, since PostgreSQL 16 words the range
+-- with its units)
+\set VERBOSITY sqlstate
 SET orion.read_notification_retention = '-1';
 SET orion.maintenance_batch_delay = '-1ms';
 SET orion.maintenance_batch_delay = '1min';
+\set VERBOSITY default
 SET orion.maintenance_batch_size = 1000;
 SELECT orion.start_maintenance_worker('no_such_database');
 SELECT orion.stop_maintenance_worker() AS stopped;

@@ -11,7 +11,8 @@
  * adds the same comments to an installation being updated. It also
  * corrects two comments of earlier releases: audit_change notifies only
  * given a cache key prefix, and cleanup_deleted_users anonymises only
- * notifications. No other object changes.
+ * notifications. And the four flag evaluators become VOLATILE (at the
+ * end of this file). No other object changes.
  */
 
 -- 2. Auth service (auth_db)
@@ -240,3 +241,14 @@ COMMENT ON COLUMN orion.status.runs IS 'How many passes have been recorded';
 COMMENT ON COLUMN orion.status.total_removed IS 'Rows removed by all recorded passes';
 COMMENT ON COLUMN orion.status.last_error IS 'The message of the last failed pass';
 COMMENT ON COLUMN orion.status.last_error_at IS 'When the last failed pass ran';
+
+-- The flag evaluators draw at random for a context with neither userId nor
+-- sessionId (Unleash's random stickiness and gradualRolloutRandom), so two
+-- calls in one statement may answer differently: VOLATILE, not STABLE.
+-- Labelled STABLE, PostgreSQL 17's planner treats a call with constant
+-- arguments as one value for the whole statement, and a count(DISTINCT
+-- flag_enabled('f')) over many rows counted its answers wrongly.
+ALTER FUNCTION orion.flag_enabled(text, uuid, jsonb) VOLATILE;
+ALTER FUNCTION orion.flag_variant(text, uuid, jsonb) VOLATILE;
+ALTER FUNCTION orion.evaluate_flag(text, uuid, jsonb) VOLATILE;
+ALTER FUNCTION orion.evaluate_all_flags(uuid, jsonb) VOLATILE;

@@ -1031,25 +1031,25 @@ COMMENT ON TRIGGER audit_change ON orion_feature_flags.segments IS 'Audits each 
 CREATE FUNCTION orion.flag_enabled(flag_key text, user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'orion_flag_enabled'
-    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+    LANGUAGE C VOLATILE PARALLEL SAFE SECURITY DEFINER;
 COMMENT ON FUNCTION orion.flag_enabled(text, uuid, jsonb) IS 'Whether a feature flag is on for a user and an Unleash context; an unknown flag is off';
 
 CREATE FUNCTION orion.flag_variant(flag_key text, user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
     RETURNS jsonb
     AS 'MODULE_PATHNAME', 'orion_flag_variant'
-    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+    LANGUAGE C VOLATILE PARALLEL SAFE SECURITY DEFINER;
 COMMENT ON FUNCTION orion.flag_variant(text, uuid, jsonb) IS 'The Unleash variant of a feature flag for a user and context';
 
 CREATE FUNCTION orion.evaluate_flag(flag_key text, user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
     RETURNS jsonb
     AS 'MODULE_PATHNAME', 'orion_evaluate_flag'
-    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+    LANGUAGE C VOLATILE PARALLEL SAFE SECURITY DEFINER;
 COMMENT ON FUNCTION orion.evaluate_flag(text, uuid, jsonb) IS 'A feature flag''s value, variant, config and OpenFeature reason';
 
 CREATE FUNCTION orion.evaluate_all_flags(user_id uuid DEFAULT NULL, context jsonb DEFAULT '{}')
     RETURNS TABLE (flag_key text, enabled boolean, variant jsonb, config jsonb)
     AS 'MODULE_PATHNAME', 'orion_evaluate_all_flags'
-    LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER;
+    LANGUAGE C VOLATILE PARALLEL SAFE SECURITY DEFINER;
 COMMENT ON FUNCTION orion.evaluate_all_flags(uuid, jsonb) IS 'Every feature flag for a user and context, to bootstrap a client';
 
 CREATE FUNCTION orion.flag_bucket(group_id text, id text, normalizer integer DEFAULT 100,

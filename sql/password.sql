@@ -112,8 +112,11 @@ SELECT orion.password_needs_rehash('plaintext');
 --
 -- Refused settings
 --
+-- (22023; only the code, since PostgreSQL 16 words the range with its units)
+\set VERBOSITY sqlstate
 SET orion.argon2_memory_kib = 0;
 SET orion.argon2_memory_kib = '2GB';
+\set VERBOSITY default
 SET orion.argon2_iterations = 0;
 SET orion.argon2_iterations = 1000;
 SET orion.argon2_parallelism = 0;

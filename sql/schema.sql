@@ -29,9 +29,10 @@ SELECT c.oid::regclass AS "table", a.attname AS "column",
  ORDER BY n.nspname, c.relname, a.attnum;
 
 -- primary keys, unique constraints, foreign keys with their actions, checks
+-- (NOT NULL, a constraint of its own since PostgreSQL 18, is in the columns)
 SELECT conrelid::regclass AS "table", conname AS name, pg_get_constraintdef(oid) AS definition
   FROM pg_constraint
- WHERE connamespace::regnamespace::text LIKE 'orion%'
+ WHERE connamespace::regnamespace::text LIKE 'orion%' AND contype <> 'n'
  ORDER BY conrelid::regclass::text, contype, conname;
 
 -- every index

@@ -245,6 +245,9 @@ $$;
 -- and in trojan only (a type in pg_temp would capture this session's own
 -- statements too): domains named like the types orion's SQL casts to.
 CREATE TEMP TABLE trojan_not_planted (schema text, look_alike text, why text);
+-- every function or aggregate overload tried (how many there are depends on
+-- the PostgreSQL version's catalog)
+CREATE TEMP TABLE trojan_overloads_tried (schema text, look_alike text);
 DO $plant$
 DECLARE
     types CONSTANT regtype[] := ARRAY['text', 'varchar', 'bpchar', 'name', 'uuid', 'timestamptz',
@@ -336,10 +339,14 @@ BEGIN
                AND (p.pronamespace = 'pg_catalog'::regnamespace
                     OR p.pronamespace = (SELECT extnamespace FROM pg_extension WHERE extname = 'pgcrypto'))
                AND NOT (p.prokind = 'a' AND 'anyenum'::regtype = ANY (p.proargtypes))
+               -- (18's max(record) and min(record): no aggregate of ours can
+               -- have a record state)
+               AND NOT (p.prokind = 'a' AND 'record'::regtype = ANY (p.proargtypes))
              ORDER BY p.proname, oidvectortypes(p.proargtypes), p.pronamespace <> 'pg_catalog'::regnamespace
         LOOP
             i := i + 1;
             what := format('%s(%s)', f.proname, f.argtypes);
+            INSERT INTO trojan_overloads_tried VALUES (target, what);
             args := replace(replace(f.args, 'VARIADIC "any"', 'VARIADIC text[]'), '"any"', 'text');
             argtypes := replace(f.argtypes, '"any"', 'anyelement');
             BEGIN
@@ -426,7 +433,10 @@ UNION ALL
 SELECT 'trojan functions and aggregates (look-alikes)', count(DISTINCT proname) FROM pg_proc
  WHERE pronamespace = 'trojan'::regnamespace AND proname NOT LIKE 'trojan\_%' AND proname NOT LIKE 'tripwire%'
 UNION ALL
-SELECT 'trojan overloads', count(*) FROM pg_proc
+SELECT 'trojan overloads tried but neither planted nor refused (none)',
+       (SELECT count(*) FROM trojan_overloads_tried WHERE schema = 'trojan') - count(*)
+       - (SELECT count(*) FROM trojan_not_planted WHERE schema = 'trojan' AND look_alike NOT LIKE 'operator %')
+  FROM pg_proc
  WHERE pronamespace = 'trojan'::regnamespace AND proname NOT LIKE 'trojan\_%' AND proname NOT LIKE 'tripwire%'
 UNION ALL
 SELECT 'trojan types', count(*) FROM pg_type WHERE typnamespace = 'trojan'::regnamespace AND typtype = 'd'
@@ -435,7 +445,10 @@ SELECT 'trojan views', count(*) FROM pg_class WHERE relnamespace = 'trojan'::reg
 UNION ALL
 SELECT 'pg_temp operators', count(*) FROM pg_operator WHERE oprnamespace = pg_my_temp_schema()
 UNION ALL
-SELECT 'pg_temp overloads', count(*) FROM pg_proc
+SELECT 'pg_temp overloads tried but neither planted nor refused (none)',
+       (SELECT count(*) FROM trojan_overloads_tried WHERE schema = 'pg_temp') - count(*)
+       - (SELECT count(*) FROM trojan_not_planted WHERE schema = 'pg_temp' AND look_alike NOT LIKE 'operator %')
+  FROM pg_proc
  WHERE pronamespace = pg_my_temp_schema() AND proname NOT LIKE 'trojan\_%' AND proname <> 'attempt'
 UNION ALL
 SELECT 'pg_temp views', count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relkind = 'v'

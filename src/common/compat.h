@@ -26,6 +26,16 @@
 #endif
 
 /*
+ * 16 made appendBinaryStringInfo's data a const void * (orion calls it with
+ * char pointers, which convert to either; the fuzz shim defines it)
+ */
+#if PG_VERSION_NUM >= 160000
+typedef const void *OrionBinaryData;
+#else
+typedef const char *OrionBinaryData;
+#endif
+
+/*
  * 18 replaced pg_attribute_noreturn(), written after a declaration, with
  * pg_noreturn, written before it (C11 _Noreturn). orion writes pg_noreturn
  * first, which GCC's and Clang's attribute also allow.

@@ -23,6 +23,7 @@
 #include "nodes/pg_list.h"
 #include "utils/memutils.h"
 
+#include "common/compat.h"
 #include "shim.h"
 
 /* ---- memory: one malloc per palloc, all freed by FuzzShimReset ---- */
@@ -337,7 +338,7 @@ enlargeStringInfo(StringInfo str, int needed)
 }
 
 void
-appendBinaryStringInfo(StringInfo str, const char *data, int datalen)
+appendBinaryStringInfo(StringInfo str, OrionBinaryData data, int datalen)
 {
 	enlargeStringInfo(str, datalen);
 	memcpy(str->data + str->len, data, datalen);

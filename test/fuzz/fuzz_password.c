@@ -42,6 +42,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
+#include "common/compat.h"
 #include "common/guc.h"
 #include "auth/password.h"
 #include "auth/phc.h"

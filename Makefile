@@ -28,7 +28,8 @@ OBJS_COMMON  = src/common/guc.o src/common/query.o src/common/base64.o src/commo
                src/common/table_cache.o src/common/key_memo.o src/common/index_probe.o \
                src/common/validate.o src/common/request.o
 OBJS_AUTH    = src/auth/phc.o src/auth/token.o src/auth/password.o src/auth/session.o \
-               src/auth/session_validate.o src/auth/account.o
+               src/auth/session_validate.o src/auth/account.o src/auth/one_time_token.o \
+               src/auth/email_verification.o
 OBJS_FLAGS   = src/flags/murmur3.o src/flags/flag_value.o src/flags/flag_parse.o \
                src/flags/flag_eval.o src/flags/flag_cache.o src/flags/flag_user.o src/flags/flag.o
 OBJS_AB      = src/ab/growthbook.o src/ab/ab_test.o src/ab/ab.o src/ab/ab_cache.o src/ab/ab_store.o \

@@ -11,8 +11,9 @@
  * adds the same comments to an installation being updated. It also
  * corrects two comments of earlier releases: audit_change notifies only
  * given a cache key prefix, and cleanup_deleted_users anonymises only
- * notifications. And the four flag evaluators become VOLATILE (at the
- * end of this file). No other object changes.
+ * notifications. And the four flag evaluators become VOLATILE, and
+ * email verification arrives with the one-time tokens it is built on (both
+ * at the end of this file).
  */
 
 -- 2. Auth service (auth_db)
@@ -252,3 +253,147 @@ ALTER FUNCTION orion.flag_enabled(text, uuid, jsonb) VOLATILE;
 ALTER FUNCTION orion.flag_variant(text, uuid, jsonb) VOLATILE;
 ALTER FUNCTION orion.evaluate_flag(text, uuid, jsonb) VOLATILE;
 ALTER FUNCTION orion.evaluate_all_flags(uuid, jsonb) VOLATILE;
+
+-- One-time tokens and email verification (issue: account flows). The
+-- table, its functions, and the maintenance pass that removes spent tokens.
+
+CREATE TABLE orion_auth.one_time_tokens (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    user_id     uuid NOT NULL REFERENCES orion_auth.users (id) ON DELETE CASCADE,
+    purpose     text NOT NULL
+                CONSTRAINT one_time_tokens_purpose_known CHECK (purpose IN ('email_verification')),
+    token       varchar(64) UNIQUE NOT NULL
+                CONSTRAINT one_time_tokens_token_is_sha256 CHECK (token ~ '^[0-9a-f]{64}$'),
+    email       varchar(255) NOT NULL,
+    expires_at  timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    used_at     timestamptz,
+    revoked_at  timestamptz
+);
+-- issuing a token revokes the user's live ones of its purpose
+CREATE INDEX idx_one_time_tokens_user_purpose ON orion_auth.one_time_tokens (user_id, purpose)
+    WHERE used_at IS NULL AND revoked_at IS NULL;
+-- what maintenance removes: a used or revoked token expires at that moment
+CREATE INDEX idx_one_time_tokens_expires_at ON orion_auth.one_time_tokens (expires_at);
+
+COMMENT ON TABLE orion_auth.one_time_tokens IS 'Single-use tokens of the account flows (email verification), stored as SHA-256 only';
+COMMENT ON COLUMN orion_auth.one_time_tokens.id IS 'The token''s id';
+COMMENT ON COLUMN orion_auth.one_time_tokens.user_id IS 'The user the token acts for; the token goes when the user does';
+COMMENT ON COLUMN orion_auth.one_time_tokens.purpose IS 'What the token does: email_verification';
+COMMENT ON COLUMN orion_auth.one_time_tokens.token IS 'SHA-256 (lower-case hex) of the token; the token itself is never stored';
+COMMENT ON COLUMN orion_auth.one_time_tokens.email IS 'The address the token was issued for: it stops working when the user''s address changes';
+COMMENT ON COLUMN orion_auth.one_time_tokens.expires_at IS 'When the token stops working (its purpose''s lifetime setting; set to the moment of use or revocation)';
+COMMENT ON COLUMN orion_auth.one_time_tokens.created_at IS 'When the token was issued';
+COMMENT ON COLUMN orion_auth.one_time_tokens.used_at IS 'When the token was used; a token works once';
+COMMENT ON COLUMN orion_auth.one_time_tokens.revoked_at IS 'When a newer token of the same purpose replaced it';
+COMMENT ON INDEX orion_auth.one_time_tokens_pkey IS 'Primary key: a one-time token by id';
+COMMENT ON INDEX orion_auth.one_time_tokens_token_key IS 'One row per token digest; a presented token is looked up by it';
+COMMENT ON INDEX orion_auth.idx_one_time_tokens_user_purpose IS 'A user''s live tokens of one purpose, which a new one revokes';
+COMMENT ON INDEX orion_auth.idx_one_time_tokens_expires_at IS 'Maintenance finds expired, used and revoked tokens by it, in batches';
+COMMENT ON CONSTRAINT one_time_tokens_pkey ON orion_auth.one_time_tokens IS 'Each one-time token has one id';
+COMMENT ON CONSTRAINT one_time_tokens_user_id_fkey ON orion_auth.one_time_tokens IS 'A one-time token belongs to an existing user; deleting the user deletes their tokens (ON DELETE CASCADE)';
+COMMENT ON CONSTRAINT one_time_tokens_purpose_known ON orion_auth.one_time_tokens IS 'purpose is one orion knows, so a token of one flow is never accepted by another';
+COMMENT ON CONSTRAINT one_time_tokens_token_key ON orion_auth.one_time_tokens IS 'A token digest is stored once, so a presented token finds one row';
+COMMENT ON CONSTRAINT one_time_tokens_token_is_sha256 ON orion_auth.one_time_tokens IS 'token is a lower-case hex SHA-256 digest, never the token itself: a stolen dump or backup verifies nothing';
+
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.one_time_tokens', '');
+GRANT SELECT, INSERT, UPDATE, DELETE ON orion_auth.one_time_tokens TO orion_auth_service;
+
+CREATE FUNCTION orion.request_email_verification(user_id uuid)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_request_email_verification'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.request_email_verification(uuid) IS 'A one-time token (orion_v_) that verifies the user''s current email address; revokes older ones';
+
+CREATE FUNCTION orion.verify_email(token text)
+    RETURNS uuid
+    AS 'MODULE_PATHNAME', 'orion_verify_email'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.verify_email(text) IS 'Uses an email verification token: marks the address verified and returns the user, or NULL for a token that does not work';
+
+REVOKE ALL ON FUNCTION orion.request_email_verification(uuid), orion.verify_email(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orion.request_email_verification(uuid), orion.verify_email(text)
+    TO orion_auth_service;
+
+-- maintenance counts the one-time tokens it removes: a column of the
+-- record, and of run_maintenance, maintenance_backlog and the status view,
+-- which are made again (their result types change)
+ALTER TABLE orion.maintenance_state ADD COLUMN one_time_tokens_removed bigint NOT NULL DEFAULT 0;
+COMMENT ON COLUMN orion.maintenance_state.one_time_tokens_removed IS 'One-time tokens (expired, used or revoked) the last pass removed';
+
+DROP VIEW orion.status;
+DROP FUNCTION orion.run_maintenance(integer);
+DROP FUNCTION orion.maintenance_backlog();
+
+CREATE FUNCTION orion.run_maintenance(batch_size integer DEFAULT 10000,
+                                      OUT sessions bigint, OUT refresh_tokens bigint,
+                                      OUT one_time_tokens bigint,
+                                      OUT notifications bigint, OUT audit_logs bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'orion_run_maintenance'
+    LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.run_maintenance(integer) IS 'The maintenance pass: expired sessions, refresh and one-time tokens, and read notifications and audit entries past their retention; recorded in orion.maintenance_state';
+
+CREATE FUNCTION orion.maintenance_backlog(OUT sessions bigint, OUT refresh_tokens bigint,
+                                          OUT one_time_tokens bigint,
+                                          OUT notifications bigint, OUT audit_logs bigint)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'orion_maintenance_backlog'
+    LANGUAGE C STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION orion.maintenance_backlog() IS 'What the next maintenance pass would remove, per kind';
+
+CREATE VIEW orion.status AS
+SELECT (SELECT count(*) FROM orion_auth.users) AS users,
+       (SELECT count(*) FROM orion_auth.sessions) AS sessions,
+       (SELECT count(*) FROM orion_auth.refresh_tokens) AS refresh_tokens,
+       (SELECT count(*) FROM orion_auth.one_time_tokens) AS one_time_tokens,
+       (SELECT count(*) FROM orion_notifications.notifications) AS notifications,
+       (SELECT count(*) FROM orion_auth.audit_logs) AS audit_logs,
+       (SELECT count(*) FROM orion_feature_flags.feature_flags) AS feature_flags,
+       (SELECT count(*) FROM orion_ab_testing.ab_tests) AS ab_tests,
+       (SELECT count(*) FROM orion_ab_testing.ab_test_assignments) AS ab_test_assignments,
+       b.sessions AS sessions_to_expire,
+       b.refresh_tokens AS refresh_tokens_to_expire,
+       b.one_time_tokens AS one_time_tokens_to_expire,
+       b.notifications AS notifications_to_expire,
+       b.audit_logs AS audit_logs_to_expire,
+       (SELECT pid FROM pg_stat_activity
+         WHERE backend_type = 'orion maintenance' AND datname = current_database() LIMIT 1) AS worker_pid,
+       m.last_run_at, m.last_run_by, m.last_run_ok, m.last_duration,
+       m.sessions_removed + m.refresh_tokens_removed + m.one_time_tokens_removed
+           + m.notifications_removed + m.audit_logs_removed AS last_run_removed,
+       m.runs, m.total_removed, m.last_error, m.last_error_at
+  FROM orion.maintenance_backlog() AS b
+  LEFT JOIN orion.maintenance_state AS m ON true;
+COMMENT ON VIEW orion.status IS 'Row counts, what maintenance has yet to remove, and the last maintenance pass of this database';
+COMMENT ON COLUMN orion.status.users IS 'Rows in orion_auth.users';
+COMMENT ON COLUMN orion.status.sessions IS 'Rows in orion_auth.sessions';
+COMMENT ON COLUMN orion.status.refresh_tokens IS 'Rows in orion_auth.refresh_tokens';
+COMMENT ON COLUMN orion.status.one_time_tokens IS 'Rows in orion_auth.one_time_tokens';
+COMMENT ON COLUMN orion.status.notifications IS 'Rows in orion_notifications.notifications';
+COMMENT ON COLUMN orion.status.audit_logs IS 'Rows in orion_auth.audit_logs';
+COMMENT ON COLUMN orion.status.feature_flags IS 'Rows in orion_feature_flags.feature_flags';
+COMMENT ON COLUMN orion.status.ab_tests IS 'Rows in orion_ab_testing.ab_tests';
+COMMENT ON COLUMN orion.status.ab_test_assignments IS 'Rows in orion_ab_testing.ab_test_assignments';
+COMMENT ON COLUMN orion.status.sessions_to_expire IS 'Sessions the next pass would remove';
+COMMENT ON COLUMN orion.status.refresh_tokens_to_expire IS 'Refresh tokens the next pass would remove';
+COMMENT ON COLUMN orion.status.one_time_tokens_to_expire IS 'One-time tokens (expired, used or revoked) the next pass would remove';
+COMMENT ON COLUMN orion.status.notifications_to_expire IS 'Read notifications the next pass would remove';
+COMMENT ON COLUMN orion.status.audit_logs_to_expire IS 'Audit entries the next pass would remove';
+COMMENT ON COLUMN orion.status.worker_pid IS 'Process id of this database''s maintenance worker; NULL when none runs';
+COMMENT ON COLUMN orion.status.last_run_at IS 'When the last pass ran (orion.maintenance_state)';
+COMMENT ON COLUMN orion.status.last_run_by IS 'Who ran the last pass';
+COMMENT ON COLUMN orion.status.last_run_ok IS 'Whether the last pass finished without an error';
+COMMENT ON COLUMN orion.status.last_duration IS 'How long the last pass took';
+COMMENT ON COLUMN orion.status.last_run_removed IS 'Rows the last pass removed, all kinds together';
+COMMENT ON COLUMN orion.status.runs IS 'How many passes have been recorded';
+COMMENT ON COLUMN orion.status.total_removed IS 'Rows removed by all recorded passes';
+COMMENT ON COLUMN orion.status.last_error IS 'The message of the last failed pass';
+COMMENT ON COLUMN orion.status.last_error_at IS 'When the last failed pass ran';
+
+REVOKE ALL ON orion.status FROM PUBLIC;
+GRANT SELECT ON orion.status TO orion_admin;
+REVOKE ALL ON FUNCTION orion.run_maintenance(integer), orion.maintenance_backlog() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orion.run_maintenance(integer), orion.maintenance_backlog() TO orion_admin;

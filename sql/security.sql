@@ -79,6 +79,8 @@ INSERT INTO readme_callers VALUES
     ('orion.revoke_refresh_token(text,text)', 'auth', 'Auth service.'),
     ('orion.change_password(uuid,text,text,uuid)', 'auth', 'Auth service.'),
     ('orion.set_password(uuid,text)', 'auth', 'Auth service.'),
+    ('orion.request_email_verification(uuid)', 'auth', 'Auth service.'),
+    ('orion.verify_email(text)', 'auth', 'Auth service.'),
     ('orion.audit(text,text,text,jsonb,jsonb,uuid,text,text)', 'auth', 'Auth service.'),
     ('orion.flag_enabled(text,uuid,jsonb)', 'services', 'Every service role may call it'),
     ('orion.flag_variant(text,uuid,jsonb)', 'services', 'Every service role may evaluate flags'),
@@ -822,8 +824,8 @@ SELECT c.ord, c.name, 'orion_admin', (SELECT array_agg(statement) FROM dead_sess
        c.expected_result, c.expected_after
   FROM (VALUES
 (61, 'maintenance_backlog: what a pass would remove', '{}'::text[],
- $$SELECT (b.sessions, b.refresh_tokens, b.notifications, b.audit_logs)::pg_catalog.text FROM orion.maintenance_backlog() b$$,
- NULL, '{}'::text[], '(3,0,0,0)', NULL),
+ $$SELECT (b.sessions, b.refresh_tokens, b.one_time_tokens, b.notifications, b.audit_logs)::pg_catalog.text FROM orion.maintenance_backlog() b$$,
+ NULL, '{}'::text[], '(3,0,0,0,0)', NULL),
 (62, 'maintenance_backlog: through the view orion.status', '{}',
  $$SELECT (s.sessions_to_expire, s.refresh_tokens_to_expire)::pg_catalog.text FROM orion.status s$$,
  NULL, '{}', '(3,0)', NULL),
@@ -837,6 +839,9 @@ SELECT c.ord, c.name, 'orion_admin', (SELECT array_agg(statement) FROM dead_sess
  ARRAY[$$INSERT INTO orion_auth.refresh_tokens (user_id, token, expires_at, revoked, revoked_at)
          VALUES ('a0000000-0000-4000-8000-000000000002', md5('sec stale') || md5('sec stale!'),
                  now() + interval '1 day', true, now() - interval '8 days')$$,
+       $$INSERT INTO orion_auth.one_time_tokens (user_id, purpose, token, email, expires_at, used_at)
+         VALUES ('a0000000-0000-4000-8000-000000000002', 'email_verification', md5('sec used') || md5('sec used!'),
+                 'used@example.com', now() - interval '1 hour', now() - interval '1 hour')$$,
        $$INSERT INTO orion_notifications.notifications (user_id, type, channel, title, message, read, read_at)
          VALUES ('a0000000-0000-4000-8000-000000000002', 'sec-old', 'in_app', 'Read long ago', 'A message',
                  true, now() - interval '40 days')$$,
@@ -844,22 +849,25 @@ SELECT c.ord, c.name, 'orion_admin', (SELECT array_agg(statement) FROM dead_sess
          VALUES ('sec.old', 'security', now() - interval '400 days')$$,
        $$SELECT set_config('orion.read_notification_retention', '30d', true)$$,
        $$SELECT set_config('orion.audit_retention', '365d', true)$$],
- $$SELECT (m.sessions, m.refresh_tokens, m.notifications, m.audit_logs)::pg_catalog.text FROM orion.run_maintenance(2) m$$,
- $$SELECT format('last run by %s, ok %s, removed %s; left: dead sessions %s, stale tokens %s, old notifications %s, old audit entries %s',
+ $$SELECT (m.sessions, m.refresh_tokens, m.one_time_tokens, m.notifications, m.audit_logs)::pg_catalog.text FROM orion.run_maintenance(2) m$$,
+ $$SELECT format('last run by %s, ok %s, removed %s; left: dead sessions %s, stale tokens %s, spent one-time tokens %s, old notifications %s, old audit entries %s',
                  m.last_run_by, m.last_run_ok,
-                 m.sessions_removed + m.refresh_tokens_removed + m.notifications_removed + m.audit_logs_removed,
+                 m.sessions_removed + m.refresh_tokens_removed + m.one_time_tokens_removed
+                 + m.notifications_removed + m.audit_logs_removed,
                  (SELECT count(*) FROM orion_auth.sessions WHERE id::text LIKE 'd0000000-%'),
                  (SELECT count(*) FROM orion_auth.refresh_tokens WHERE token = md5('sec stale') || md5('sec stale!')),
+                 (SELECT count(*) FROM orion_auth.one_time_tokens WHERE token = md5('sec used') || md5('sec used!')),
                  (SELECT count(*) FROM orion_notifications.notifications WHERE type = 'sec-old'),
                  (SELECT count(*) FROM orion_auth.audit_logs WHERE action = 'sec.old'))
      FROM orion.maintenance_state m$$,
  ARRAY[$$SELECT set_config('orion.read_notification_retention', '0', true)$$,
        $$SELECT set_config('orion.audit_retention', '0', true)$$,
        $$DELETE FROM orion_auth.refresh_tokens WHERE token = md5('sec stale') || md5('sec stale!')$$,
+       $$DELETE FROM orion_auth.one_time_tokens WHERE token = md5('sec used') || md5('sec used!')$$,
        $$DELETE FROM orion_notifications.notifications WHERE type = 'sec-old'$$,
        $$DELETE FROM orion_auth.audit_logs WHERE action = 'sec.old'$$],
- '(3,1,1,1)',
- 'last run by orion_admin, ok t, removed 6; left: dead sessions 0, stale tokens 0, old notifications 0, old audit entries 0')
+ '(3,1,1,1,1)',
+ 'last run by orion_admin, ok t, removed 7; left: dead sessions 0, stale tokens 0, spent one-time tokens 0, old notifications 0, old audit entries 0')
   ) AS c(ord, name, more_setup, attack, check_sql, more_teardown, expected_result, expected_after);
 
 -- what the counters watch: the SECURITY DEFINER functions and the other

@@ -56,7 +56,7 @@
 static OrionQuery find_login_user = {
 	"SELECT id, password_hash, failed_login_count,"
 	" coalesce(locked_until > pg_catalog.now(), false),"
-	" coalesce(locked_until <= pg_catalog.now(), false)"
+	" coalesce(locked_until <= pg_catalog.now(), false), coalesce(email_verified, false)"
 	" FROM orion_auth.users WHERE pg_catalog.lower(email) = pg_catalog.lower($1) FOR UPDATE",
 	1, {TEXTOID}, NULL
 };
@@ -359,8 +359,9 @@ RecordLoginFailure(const pg_uuid_t *user_id, int failures, bool locked, bool loc
  *	 returns table (user_id, session_id, access_token, access_expires_at,
  *					refresh_token, refresh_expires_at)
  *
- * One row on success; no row for an unknown email, a wrong password or a
- * locked account alike, each after one full password verification.
+ * One row on success; no row for an unknown email, a wrong password, a
+ * locked account or (with orion.require_verified_email) an unverified
+ * address alike, each after one full password verification.
  */
 PG_FUNCTION_INFO_V1(orion_login);
 Datum
@@ -378,6 +379,7 @@ orion_login(PG_FUNCTION_ARGS)
 	int			failures;
 	bool		locked;
 	bool		lock_expired;
+	bool		verified;
 	bool		match;
 	Datum		values[2];
 	char		nulls[2] = {' ', ' '};
@@ -419,12 +421,29 @@ orion_login(PG_FUNCTION_ARGS)
 	failures = DatumGetInt32(OrionQueryGet(0, 3, &isnull));
 	locked = DatumGetBool(OrionQueryGet(0, 4, &isnull));
 	lock_expired = DatumGetBool(OrionQueryGet(0, 5, &isnull));
+	verified = DatumGetBool(OrionQueryGet(0, 6, &isnull));
 
 	/* a locked account is verified all the same, so it takes as long */
 	match = OrionPasswordVerify(pw, pwlen, stored_hash, strlen(stored_hash));
 	if (locked || !match)
 	{
 		RecordLoginFailure(&tokens.user_id, failures, locked, lock_expired, ip, agent);
+		SPI_finish();
+		return (Datum) 0;
+	}
+
+	/*
+	 * The right password of an unverified address: refused, and audited, but
+	 * not a failure towards the lockout (the password is not being guessed)
+	 */
+	if (orion_require_verified_email && !verified)
+	{
+		const char *keys[] = {"reason"};
+		const char *reason[1];
+
+		reason[0] = OrionJsonString("email_not_verified");
+		AuditAuth(&tokens.user_id, "auth.login_failed", "user", &tokens.user_id,
+				  OrionJsonObject(1, keys, reason), ip, agent);
 		SPI_finish();
 		return (Datum) 0;
 	}

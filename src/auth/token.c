@@ -1,11 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * token.c
- *	  Session and refresh tokens: generation and the digest that is stored.
+ *	  Tokens: generation and the digest that is stored.
  *
  * A token is 32 bytes from pg_strong_random in URL-safe base64 behind a
- * readable prefix, "orion_s_" for access tokens and "orion_r_" for refresh
- * tokens, so secret scanners can recognise a leaked one. The tables store
+ * readable prefix, "orion_s_" for access tokens, "orion_r_" for refresh
+ * tokens and "orion_v_" for email verification, so secret scanners can
+ * recognise a leaked one and a token of one kind is never taken for another. The tables store
  * only the SHA-256 of the whole token: a dump of them opens no session.
  * Looking a token up by its digest through a unique index is also what keeps
  * the comparison free of timing leaks: nothing secret is compared byte by
@@ -24,10 +25,20 @@
 
 #include "auth/token.h"
 
-static const char *
-TokenPrefix(OrionTokenKind kind)
+const char *
+OrionTokenPrefix(OrionTokenKind kind)
 {
-	return kind == ORION_TOKEN_SESSION ? "orion_s_" : "orion_r_";
+	switch (kind)
+	{
+		case ORION_TOKEN_SESSION:
+			return "orion_s_";
+		case ORION_TOKEN_REFRESH:
+			return "orion_r_";
+		case ORION_TOKEN_EMAIL_VERIFICATION:
+			return "orion_v_";
+	}
+	elog(ERROR, "unknown token kind %d", (int) kind);
+	return NULL;				/* keep the compiler quiet */
 }
 
 char *
@@ -41,7 +52,7 @@ OrionTokenGenerate(OrionTokenKind kind)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not generate a random token")));
 
-	memcpy(token, TokenPrefix(kind), ORION_TOKEN_PREFIX_LEN);
+	memcpy(token, OrionTokenPrefix(kind), ORION_TOKEN_PREFIX_LEN);
 	OrionBase64Encode(random_bytes, sizeof(random_bytes), token + ORION_TOKEN_PREFIX_LEN, true);
 	explicit_bzero(random_bytes, sizeof(random_bytes));
 	return token;
@@ -52,7 +63,7 @@ OrionTokenIsWellFormed(const char *s, size_t len, OrionTokenKind kind)
 {
 	uint8		decoded[ORION_TOKEN_RANDOM_BYTES];
 
-	if (len != ORION_TOKEN_LEN || memcmp(s, TokenPrefix(kind), ORION_TOKEN_PREFIX_LEN) != 0)
+	if (len != ORION_TOKEN_LEN || memcmp(s, OrionTokenPrefix(kind), ORION_TOKEN_PREFIX_LEN) != 0)
 		return false;
 	return OrionBase64Decode(s + ORION_TOKEN_PREFIX_LEN, len - ORION_TOKEN_PREFIX_LEN,
 							 decoded, sizeof(decoded), true) == ORION_TOKEN_RANDOM_BYTES;

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * token.h
- *	  Session and refresh tokens: generation and the digest that is stored.
+ *	  Tokens: generation and the digest that is stored, for sessions,
+ *	  refresh and the one-time tokens of the account flows.
  *
  * Copyright (c) 2026, the orion authors
  *
@@ -15,7 +16,7 @@
 #include "common/base64.h"
 
 #define ORION_TOKEN_RANDOM_BYTES	32
-#define ORION_TOKEN_PREFIX_LEN		8	/* "orion_s_", "orion_r_" */
+#define ORION_TOKEN_PREFIX_LEN		8	/* "orion_s_", "orion_r_", ... */
 #define ORION_TOKEN_LEN \
 	(ORION_TOKEN_PREFIX_LEN + ORION_BASE64_ENCODED_LEN(ORION_TOKEN_RANDOM_BYTES))
 #define ORION_TOKEN_DIGEST_HEX_LEN	64	/* SHA-256 in lower-case hex */
@@ -23,8 +24,14 @@
 typedef enum OrionTokenKind
 {
 	ORION_TOKEN_SESSION,		/* orion_s_: an access token */
-	ORION_TOKEN_REFRESH			/* orion_r_: a refresh token */
+	ORION_TOKEN_REFRESH,		/* orion_r_: a refresh token */
+	ORION_TOKEN_EMAIL_VERIFICATION	/* orion_v_: verifies an email address once */
 } OrionTokenKind;
+
+#define ORION_TOKEN_KINDS	(ORION_TOKEN_EMAIL_VERIFICATION + 1)
+
+/* The kind's readable prefix, ORION_TOKEN_PREFIX_LEN bytes. */
+extern const char *OrionTokenPrefix(OrionTokenKind kind);
 
 /* A new token of that kind, palloc'd, NUL-terminated. */
 extern char *OrionTokenGenerate(OrionTokenKind kind);

@@ -30,6 +30,8 @@ extern int	orion_refresh_reuse_interval;
 /* lockout */
 extern int	orion_max_failed_logins;
 extern int	orion_lockout_duration;
+extern int	orion_email_verification_ttl;
+extern bool orion_require_verified_email;
 
 /* per-request context for the audit log; empty when not set */
 extern char *orion_actor_id;

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * maintenance.c
- *	  The maintenance pass: removing dead sessions, stale refresh tokens and,
- *	  when retention is set, old read notifications and audit entries.
+ *	  The maintenance pass: removing dead sessions, stale refresh tokens,
+ *	  spent one-time tokens and, when retention is set, old read
+ *	  notifications and audit entries.
  *
  * Every kind of row goes in batches: one DELETE of at most batch_size rows
  * chosen FOR UPDATE SKIP LOCKED, so the pass never waits on a row a login
@@ -53,6 +54,9 @@
 	"r.expires_at <= now() - make_interval(secs => " retention ")"
 #define REVOKED_TOKEN_WHERE(retention) \
 	"r.revoked AND coalesce(r.revoked_at, r.created_at) <= now() - make_interval(secs => " retention ")"
+/* a one-time token that was used or revoked expired at that moment */
+#define SPENT_ONE_TIME_TOKEN_WHERE \
+	"o.expires_at <= now()"
 #define OLD_READ_NOTIFICATION_WHERE(retention) \
 	"n.read AND coalesce(n.read_at, n.created_at) <= now() - make_interval(secs => " retention ")"
 #define OLD_AUDIT_WHERE(retention) \
@@ -73,6 +77,10 @@ static OrionQuery delete_expired_tokens = {
 };
 static OrionQuery delete_revoked_tokens = {
 	BATCH_DELETE("orion_auth.refresh_tokens", "r", REVOKED_TOKEN_WHERE("$1")),
+	2, {FLOAT8OID, INT4OID}, NULL
+};
+static OrionQuery delete_spent_one_time_tokens = {
+	BATCH_DELETE("orion_auth.one_time_tokens", "o", SPENT_ONE_TIME_TOKEN_WHERE),
 	2, {FLOAT8OID, INT4OID}, NULL
 };
 static OrionQuery delete_old_read_notifications = {
@@ -105,6 +113,7 @@ static OrionQuery count_backlog = {
 	"SELECT (SELECT count(*) FROM orion_auth.sessions s WHERE " DEAD_SESSION_WHERE "),"
 	" (SELECT count(*) FROM orion_auth.refresh_tokens r WHERE " EXPIRED_TOKEN_WHERE("$1")
 	"   OR " REVOKED_TOKEN_WHERE("$1") "),"
+	" (SELECT count(*) FROM orion_auth.one_time_tokens o WHERE " SPENT_ONE_TIME_TOKEN_WHERE "),"
 	" CASE WHEN $2 > 0 THEN (SELECT count(*) FROM orion_notifications.notifications n"
 	"   WHERE " OLD_READ_NOTIFICATION_WHERE("$2") ") ELSE 0 END,"
 	" CASE WHEN $3 > 0 THEN (SELECT count(*) FROM orion_auth.audit_logs a"
@@ -115,20 +124,21 @@ static OrionQuery count_backlog = {
 static OrionQuery record_run = {
 	"INSERT INTO orion.maintenance_state AS m (id, last_run_at, last_run_by, last_duration, last_run_ok,"
 	"  sessions_removed, refresh_tokens_removed, notifications_removed, audit_logs_removed,"
-	"  runs, total_removed, last_error, last_error_at)"
-	" VALUES (true, $1, $2, clock_timestamp() - $1, $7 IS NULL, $3, $4, $5, $6, 1, $3 + $4 + $5 + $6, $7,"
-	"         CASE WHEN $7 IS NOT NULL THEN clock_timestamp() END)"
+	"  runs, total_removed, last_error, last_error_at, one_time_tokens_removed)"
+	" VALUES (true, $1, $2, clock_timestamp() - $1, $7 IS NULL, $3, $4, $5, $6, 1, $3 + $4 + $5 + $6 + $8, $7,"
+	"         CASE WHEN $7 IS NOT NULL THEN clock_timestamp() END, $8)"
 	" ON CONFLICT (id) DO UPDATE SET last_run_at = excluded.last_run_at,"
 	"  last_run_by = excluded.last_run_by, last_duration = excluded.last_duration,"
 	"  last_run_ok = excluded.last_run_ok,"
 	"  sessions_removed = excluded.sessions_removed,"
 	"  refresh_tokens_removed = excluded.refresh_tokens_removed,"
 	"  notifications_removed = excluded.notifications_removed,"
-	"  audit_logs_removed = excluded.audit_logs_removed, runs = m.runs + 1,"
+	"  audit_logs_removed = excluded.audit_logs_removed,"
+	"  one_time_tokens_removed = excluded.one_time_tokens_removed, runs = m.runs + 1,"
 	"  total_removed = m.total_removed + excluded.total_removed,"
 	"  last_error = coalesce(excluded.last_error, m.last_error),"
 	"  last_error_at = coalesce(excluded.last_error_at, m.last_error_at)",
-	7, {TIMESTAMPTZOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID}, NULL
+	8, {TIMESTAMPTZOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, INT8OID}, NULL
 };
 
 /* where the session walk has got to */
@@ -291,6 +301,8 @@ OrionMaintenancePass(int batch_size, bool own_transactions, OrionMaintenanceCoun
 {
 	memset(counts, 0, sizeof(*counts));
 	ExpireSessionsQuietly(batch_size, own_transactions, counts);
+	counts->one_time_tokens = RunBatches(RunRetentionBatch, &delete_spent_one_time_tokens, 0,
+										 batch_size, own_transactions);
 	if (orion_read_notification_retention > 0)
 		counts->notifications = RunBatches(RunRetentionBatch, &delete_old_read_notifications,
 										   orion_read_notification_retention,
@@ -304,8 +316,8 @@ void
 OrionRecordMaintenanceRun(TimestampTz started, const char *by,
 						  const OrionMaintenanceCounts *counts, const char *error)
 {
-	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	values[0] = TimestampTzGetDatum(started);
 	values[1] = CStringGetTextDatum(by);
@@ -317,6 +329,7 @@ OrionRecordMaintenanceRun(TimestampTz started, const char *by,
 		values[6] = CStringGetTextDatum(error);
 	else
 		nulls[6] = 'n';
+	values[7] = Int64GetDatum(counts->one_time_tokens);
 	OrionQueryRun(&record_run, values, nulls, false, 0);
 }
 
@@ -354,18 +367,22 @@ orion_expire_sessions(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(counts.sessions + counts.refresh_tokens);
 }
 
-/* Four bigint columns from counts, as a row of fcinfo's result type. */
+/* the kinds a pass removes, as the columns of run_maintenance and maintenance_backlog */
+#define MAINTENANCE_KINDS 5
+
+/* MAINTENANCE_KINDS bigint columns from counts, as a row of fcinfo's result type. */
 static Datum
 CountsRow(FunctionCallInfo fcinfo, const int64 *counts)
 {
 	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[MAINTENANCE_KINDS];
+	bool		nulls[MAINTENANCE_KINDS] = {false};
 	int			i;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	for (i = 0; i < 4; i++)
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE ||
+		tupdesc->natts != MAINTENANCE_KINDS)
+		elog(ERROR, "return type must be a row type of %d columns", MAINTENANCE_KINDS);
+	for (i = 0; i < MAINTENANCE_KINDS; i++)
 		values[i] = Int64GetDatum(counts[i]);
 	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
 }
@@ -382,7 +399,7 @@ orion_run_maintenance(PG_FUNCTION_ARGS)
 	int			batch_size = BatchSizeArg(fcinfo);
 	TimestampTz started = GetCurrentTimestamp();
 	OrionMaintenanceCounts counts;
-	int64		row[4];
+	int64		row[MAINTENANCE_KINDS];
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -393,8 +410,9 @@ orion_run_maintenance(PG_FUNCTION_ARGS)
 
 	row[0] = counts.sessions;
 	row[1] = counts.refresh_tokens;
-	row[2] = counts.notifications;
-	row[3] = counts.audit_logs;
+	row[2] = counts.one_time_tokens;
+	row[3] = counts.notifications;
+	row[4] = counts.audit_logs;
 	PG_RETURN_DATUM(CountsRow(fcinfo, row));
 }
 
@@ -406,13 +424,13 @@ orion_maintenance_backlog(PG_FUNCTION_ARGS)
 	Datum		values[3] = {Float8GetDatum(orion_revoked_token_retention),
 		Float8GetDatum(orion_read_notification_retention),
 	Float8GetDatum(orion_audit_retention)};
-	int64		row[4];
+	int64		row[MAINTENANCE_KINDS];
 	int			i;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	OrionQueryRun(&count_backlog, values, NULL, true, 1);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < MAINTENANCE_KINDS; i++)
 	{
 		bool		isnull;
 

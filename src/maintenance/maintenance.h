@@ -19,6 +19,7 @@ typedef struct OrionMaintenanceCounts
 {
 	int64		sessions;
 	int64		refresh_tokens;
+	int64		one_time_tokens;
 	int64		notifications;
 	int64		audit_logs;
 } OrionMaintenanceCounts;

@@ -7,7 +7,8 @@
 // connection, run for CLIENT_SECONDS (30) a random mix of: register_user,
 // login, validate_session, refresh_session (alone, two workers refreshing
 // one token at once, a rotated token presented again within and after
-// orion.refresh_reuse_interval), logout, flag_enabled / evaluate_flag (flags
+// orion.refresh_reuse_interval), logout, email verification (requested and
+// used in one transaction, then refused a second use), flag_enabled / evaluate_flag (flags
 // changed meanwhile by other workers), assign_variant / peek_variant /
 // track_conversion (a test's weights changed, and the test stopped and
 // started, meanwhile), send_notification(s)
@@ -359,6 +360,8 @@ function expectedWhy(e, w) {
 		return '57014 query_canceled (injected statement timeout)';
 	if (e.code === '23503' && users.some(userGone))
 		return '23503 foreign_key_violation (user deleted concurrently)';
+	if (e.code === 'P0002' && /^user .* does not exist$/.test(e.message) && users.some(userGone))
+		return 'P0002 no_data_found (user deleted concurrently)';
 	if (e.code === '22023' && /is not one of this user's/.test(e.message) && users.some(userGone))
 		return '22023 list page anchored on a notification deleted with its user';
 	if (e.code === '40P01' || e.code === '40001') {
@@ -957,6 +960,43 @@ async function opLogout(w, tx) {
 		tx.effect(() => { s.revoked = true; });
 }
 
+// Email verification: a token requested and used in one transaction, by
+// one worker at a time per user (so that "verified already" cannot happen
+// unless orion is wrong); used once, it must not work again.
+async function opVerifyEmail(w, tx) {
+	const u = pickUser((x) => x.state === 'live' && !x.verified && !x.verifying);
+	if (!u)
+		return;
+	useUser(tx, u);
+	u.verifying = true;
+	tx.hold(() => { u.verifying = false; });
+	const snap = userSnap(u);
+	const r = await w.call('request_email_verification', AUTH,
+		'SELECT orion.request_email_verification($1) AS token', [u.id], { users: [u] });
+	const token = r.rows[0].token;
+	if (!/^orion_v_[A-Za-z0-9_-]{43}$/.test(token || ''))
+		violation('request_email_verification returned no token', token);
+	if (rnd() < 0.2) {
+		bump(stats.outcomes, 'email verification requested, not used');
+		return;
+	}
+	const v = await w.call('verify_email', AUTH, 'SELECT orion.verify_email($1) AS user_id', [token], { users: [u] });
+	const got = v.rows[0].user_id;
+	if (got === null) {
+		bump(stats.outcomes, 'verify_email of a fresh token: NULL (user deleted meanwhile)');
+		if (userQuiet(u, snap))
+			violation('a fresh verification token of a live user verified nothing', u.email);
+		return;
+	}
+	if (got !== u.id)
+		violation('verify_email verified another user', { expected: u.id, got });
+	bump(stats.outcomes, 'verify_email: verified');
+	const again = await w.call('verify_email', AUTH, 'SELECT orion.verify_email($1) AS user_id', [token], { users: [u] });
+	if (again.rows[0].user_id !== null)
+		violation('an email verification token worked twice', u.email);
+	tx.effect(() => { u.verified = true; });
+}
+
 // Flags. 'load-rollout', 'load-admins' and 'load-null' are changed by
 // workers during the run; the others never are.
 function expectedFlag(f, u, context) {
@@ -1483,6 +1523,7 @@ const ALL_OPS = [
 	op('reuse within', 1, opReuseWithin, false),
 	op('reuse after', 1.5, opReuseAfter, false),
 	op('logout', 2.5, opLogout),
+	op('verify email', 2, opVerifyEmail),
 	op('flag_enabled', 10, (w, tx) => opFlag(w, tx, false)),
 	op('evaluate_flag', 5, (w, tx) => opFlag(w, tx, true)),
 	op('flag update', 1.5, opFlagUpdate),
@@ -1610,6 +1651,16 @@ async function finalChecks() {
 	invariant('no notification names a user that does not exist (anonymised ones excepted)', await one(
 		`SELECT count(*) AS n FROM orion_notifications.notifications x
 		  WHERE x.user_id <> $1 AND NOT EXISTS (SELECT FROM orion_auth.users u WHERE u.id = x.user_id)`, [NIL_UUID]));
+	invariant('no used email verification token of an address left unverified', await one(
+		`SELECT count(*) AS n FROM orion_auth.one_time_tokens t JOIN orion_auth.users u ON u.id = t.user_id
+		  WHERE t.purpose = 'email_verification' AND t.used_at IS NOT NULL
+		    AND lower(u.email) = lower(t.email) AND NOT u.email_verified`));
+	const verifiedIds = S.users.filter((u) => u.state === 'live' && u.verified).map((u) => u.id);
+	invariant('every address the client saw verified is verified', await one(
+		'SELECT count(*) AS n FROM orion_auth.users WHERE id = ANY ($1::uuid[]) AND NOT email_verified', [verifiedIds]));
+	invariant('one live email verification token per user at most', await one(
+		`SELECT count(*) AS n FROM (SELECT user_id FROM orion_auth.one_time_tokens
+		  WHERE used_at IS NULL AND revoked_at IS NULL GROUP BY user_id, purpose HAVING count(*) > 1) d`));
 	invariant('anonymised notifications keep no metadata', await one(
 		'SELECT count(*) AS n FROM orion_notifications.notifications WHERE user_id = $1 AND metadata IS NOT NULL', [NIL_UUID]));
 	invariant('deleted users have no session, refresh token, notification, assignment or conversion left', await one(

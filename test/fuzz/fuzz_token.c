@@ -4,15 +4,15 @@
  *	  libFuzzer harness for src/auth/token.c: token well-formedness, generation
  *	  and the stored digest.
  *
- * validate_session, refresh_session and logout read a token from the
- * client before anything else, so OrionTokenIsWellFormed sees arbitrary
- * text. The harness checks:
+ * validate_session, refresh_session, logout and verify_email read a token
+ * from the client before anything else, so OrionTokenIsWellFormed sees
+ * arbitrary text. The harness checks:
  *
- * - OrionTokenIsWellFormed(s, kind) is true exactly for "orion_s_" (or
- *	 "orion_r_") followed by the 43 characters that URL-safe base64 writes
- *	 for 32 bytes, judged here from the format alone (43 characters of the
- *	 URL alphabet, the last one with its two unused low bits zero); never
- *	 for both kinds;
+ * - OrionTokenIsWellFormed(s, kind) is true exactly for the kind's prefix
+ *	 ("orion_s_", "orion_r_", "orion_v_") followed by the 43 characters that
+ *	 URL-safe base64 writes for 32 bytes, judged here from the format alone
+ *	 (43 characters of the URL alphabet, the last one with its two unused
+ *	 low bits zero); never for two kinds;
  * - a token OrionTokenGenerate makes from random bytes the harness chose
  *	 (through the shim's pg_strong_random) is well formed for its kind
  *	 only, and its tail decodes to those bytes; when the random source
@@ -20,7 +20,7 @@
  * - OrionTokenDigest is the lower-case hex SHA-256 of the text, compared
  *	 with OpenSSL's SHA-256 called directly.
  *
- * Input: byte 0 picks the kind, bytes 1-32 are the random bytes (fewer make
+ * Input: byte 0 picks the kind (modulo the number of kinds), bytes 1-32 are the random bytes (fewer make
  * the source fail); the whole input is also the text to judge and digest.
  *
  * Copyright (c) 2026, the orion authors
@@ -45,7 +45,9 @@ IsUrlChar(char c)
 static bool
 ExpectedWellFormed(const char *s, size_t len, OrionTokenKind kind)
 {
-	const char *prefix = kind == ORION_TOKEN_SESSION ? "orion_s_" : "orion_r_";
+	/* written out here, not taken from token.c: a second statement of the format */
+	static const char *const prefixes[ORION_TOKEN_KINDS] = {"orion_s_", "orion_r_", "orion_v_"};
+	const char *prefix = prefixes[kind];
 	size_t		i;
 
 	if (len != 8 + 43 || memcmp(s, prefix, 8) != 0)
@@ -78,8 +80,8 @@ CheckDigest(const char *s, size_t len)
 static void
 CheckGenerate(const uint8_t *data, size_t size)
 {
-	OrionTokenKind kind = (size > 0 && (data[0] & 1)) ? ORION_TOKEN_REFRESH : ORION_TOKEN_SESSION;
-	OrionTokenKind other = kind == ORION_TOKEN_SESSION ? ORION_TOKEN_REFRESH : ORION_TOKEN_SESSION;
+	OrionTokenKind kind = (OrionTokenKind) (size > 0 ? data[0] % ORION_TOKEN_KINDS : 0);
+	int			other;
 	size_t		nrandom = size > 1 ? Min(size - 1, ORION_TOKEN_RANDOM_BYTES) : 0;
 	char	   *volatile token = NULL;
 	volatile bool failed = false;
@@ -109,8 +111,11 @@ CheckGenerate(const uint8_t *data, size_t size)
 		uint8_t		decoded[ORION_TOKEN_RANDOM_BYTES];
 
 		FUZZ_CHECK(len == ORION_TOKEN_LEN, "generated token has %zu characters", len);
-		FUZZ_CHECK(OrionTokenIsWellFormed(token, len, kind) && !OrionTokenIsWellFormed(token, len, other),
-				   "generated token \"%s\" is not well formed for its kind only", token);
+		FUZZ_CHECK(OrionTokenIsWellFormed(token, len, kind),
+				   "generated token \"%s\" is not well formed for its kind", token);
+		for (other = 0; other < ORION_TOKEN_KINDS; other++)
+			FUZZ_CHECK(other == (int) kind || !OrionTokenIsWellFormed(token, len, (OrionTokenKind) other),
+					   "generated token \"%s\" is well formed for kind %d too", token, other);
 		FUZZ_CHECK(ExpectedWellFormed(token, len, kind), "generated token \"%s\" breaks the format", token);
 		FUZZ_CHECK(OrionBase64Decode(token + ORION_TOKEN_PREFIX_LEN, len - ORION_TOKEN_PREFIX_LEN,
 									 decoded, sizeof(decoded), true) == ORION_TOKEN_RANDOM_BYTES &&
@@ -126,19 +131,20 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	   *text = malloc(size ? size : 1);
-	bool		session;
-	bool		refresh;
+	int			kind;
+	int			kinds_matched = 0;
 
 	memcpy(text, data, size);
-	session = OrionTokenIsWellFormed(text, size, ORION_TOKEN_SESSION);
-	refresh = OrionTokenIsWellFormed(text, size, ORION_TOKEN_REFRESH);
-	FUZZ_CHECK(!(session && refresh), "\"%.*s\" is well formed for both kinds", (int) size, text);
-	FUZZ_CHECK(session == ExpectedWellFormed(text, size, ORION_TOKEN_SESSION),
-			   "\"%.*s\": session token %d, expected %d", (int) size, text, session,
-			   ExpectedWellFormed(text, size, ORION_TOKEN_SESSION));
-	FUZZ_CHECK(refresh == ExpectedWellFormed(text, size, ORION_TOKEN_REFRESH),
-			   "\"%.*s\": refresh token %d, expected %d", (int) size, text, refresh,
-			   ExpectedWellFormed(text, size, ORION_TOKEN_REFRESH));
+	for (kind = 0; kind < ORION_TOKEN_KINDS; kind++)
+	{
+		bool		well_formed = OrionTokenIsWellFormed(text, size, (OrionTokenKind) kind);
+
+		FUZZ_CHECK(well_formed == ExpectedWellFormed(text, size, (OrionTokenKind) kind),
+				   "\"%.*s\": token of kind %d %d, expected %d", (int) size, text, kind, well_formed,
+				   ExpectedWellFormed(text, size, (OrionTokenKind) kind));
+		kinds_matched += well_formed;
+	}
+	FUZZ_CHECK(kinds_matched <= 1, "\"%.*s\" is well formed for %d kinds", (int) size, text, kinds_matched);
 	CheckDigest(text, size);
 	free(text);
 

@@ -1,0 +1,142 @@
+/*-------------------------------------------------------------------------
+ *
+ * email_verification.c
+ *	  Email verification: a one-time token for the user's address, and its
+ *	  use, which marks the address verified.
+ *
+ * orion never sends mail: request_email_verification returns the token for
+ * the application to put in a link. verify_email answers NULL for a token
+ * that does not work (unknown, malformed, expired, used, replaced by a newer
+ * one, or issued for an address the user no longer has) without saying
+ * which, as logout answers false.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/auth/email_verification.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "auth/one_time_token.h"
+#include "common/audit.h"
+#include "common/compat.h"
+#include "common/guc.h"
+#include "common/query.h"
+#include "common/request.h"
+
+static OrionQuery lock_user_email = {
+	"SELECT email, coalesce(email_verified, false) FROM orion_auth.users WHERE id = $1 FOR UPDATE",
+	1, {UUIDOID}, NULL
+};
+
+static OrionQuery set_verified = {
+	"UPDATE orion_auth.users SET email_verified = true, updated_at = pg_catalog.now() WHERE id = $1",
+	1, {UUIDOID}, NULL
+};
+
+static void
+AuditVerification(const char *action, const pg_uuid_t *user_id, const char *email,
+				  const char *expires_at)
+{
+	OrionAuditEntry entry = {0};
+	const char *keys[] = {"email", "expires_at"};
+	const char *values[2];
+
+	values[0] = OrionJsonString(email);
+	values[1] = expires_at ? OrionJsonString(expires_at) : NULL;
+	entry.user_id = user_id;
+	entry.action = action;
+	entry.resource = "user";
+	entry.resource_id = OrionUuidText(user_id);
+	entry.new_data = OrionJsonObject(expires_at ? 2 : 1, keys, values);
+	OrionAuditWrite(&entry);
+}
+
+/*
+ * orion.request_email_verification(user_id) returns text
+ *
+ * A new email verification token for the user's current address; the
+ * user's older ones stop working. Refused for an unknown user and for an
+ * address that is verified already.
+ */
+PG_FUNCTION_INFO_V1(orion_request_email_verification);
+Datum
+orion_request_email_verification(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *user_id;
+	Datum		values[1];
+	bool		isnull;
+	char	   *email;
+	char	   *token;
+	TimestampTz expires_at;
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "user_id");
+	user_id = PG_GETARG_UUID_P(0);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = UUIDPGetDatum(user_id);
+	if (OrionQueryRun(&lock_user_email, values, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("user %s does not exist", OrionUuidText(user_id))));
+	email = TextDatumGetCString(OrionQueryGet(0, 1, &isnull));
+	if (DatumGetBool(OrionQueryGet(0, 2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the email address of user %s is verified already", OrionUuidText(user_id))));
+
+	token = OrionOneTimeTokenIssue(ORION_TOKEN_EMAIL_VERIFICATION, user_id, email,
+								   orion_email_verification_ttl, &expires_at);
+	AuditVerification("auth.email_verification_requested", user_id, email,
+					  timestamptz_to_str(expires_at));
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(token));
+}
+
+/*
+ * orion.verify_email(token) returns uuid
+ *
+ * Uses the token: the user's address is verified, and the user's id is the
+ * answer. NULL, changing nothing, when the token does not work.
+ */
+PG_FUNCTION_INFO_V1(orion_verify_email);
+Datum
+orion_verify_email(PG_FUNCTION_ARGS)
+{
+	text	   *token;
+	pg_uuid_t	user_id;
+	pg_uuid_t  *result;
+	char	   *email;
+	Datum		values[1];
+	bool		used;
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "token");
+	token = PG_GETARG_TEXT_PP(0);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	used = OrionOneTimeTokenUse(ORION_TOKEN_EMAIL_VERIFICATION, VARDATA_ANY(token),
+								VARSIZE_ANY_EXHDR(token), &user_id, &email);
+	if (used)
+	{
+		values[0] = UUIDPGetDatum(&user_id);
+		OrionQueryRun(&set_verified, values, NULL, false, 0);
+		AuditVerification("auth.email_verified", &user_id, email, NULL);
+	}
+	SPI_finish();
+	if (!used)
+		PG_RETURN_NULL();
+
+	result = palloc(sizeof(pg_uuid_t));
+	memcpy(result, &user_id, sizeof(pg_uuid_t));
+	PG_RETURN_UUID_P(result);
+}

@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * one_time_token.c
+ *	  One-time tokens of the account flows: issued for a user and the
+ *	  address they were sent to, used once.
+ *
+ * A one-time token has the form of every orion token (token.c: a prefix per
+ * purpose, 32 random bytes, only the SHA-256 stored). It works once, until
+ * its purpose's lifetime has passed, and only while its user still has the
+ * email address it was issued for: a link mailed to an old address opens
+ * nothing once the address has changed. Issuing a token revokes the user's
+ * live ones of the same purpose, so only the newest mail works.
+ *
+ * A used or revoked token gets expires_at = now(), so that one condition,
+ * "expires_at <= now()", tells what maintenance removes.
+ *
+ * Using a token locks its user's row, then the token's (FOR UPDATE), in the
+ * order a deletion of the user takes them, so the two queue instead of
+ * deadlocking. Of two sessions presenting one token at once, the second
+ * waits for the user, then finds the token used; and the address cannot
+ * change between the check and the flow's own update of the user.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/auth/one_time_token.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "auth/one_time_token.h"
+#include "common/query.h"
+
+static OrionQuery revoke_live_tokens = {
+	"UPDATE orion_auth.one_time_tokens"
+	" SET revoked_at = pg_catalog.now(), expires_at = LEAST(expires_at, pg_catalog.now())"
+	" WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL",
+	2, {UUIDOID, TEXTOID}, NULL
+};
+
+static OrionQuery insert_token = {
+	"INSERT INTO orion_auth.one_time_tokens (user_id, purpose, token, email, expires_at)"
+	" VALUES ($1, $2, $3, $4, $5)",
+	5, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, NULL
+};
+
+static OrionQuery find_token = {
+	"SELECT id, user_id FROM orion_auth.one_time_tokens WHERE token = $1 AND purpose = $2",
+	2, {TEXTOID, TEXTOID}, NULL
+};
+
+static OrionQuery lock_user_email = {
+	"SELECT email FROM orion_auth.users WHERE id = $1 FOR UPDATE",
+	1, {UUIDOID}, NULL
+};
+
+/* read after the user's lock, so with a snapshot that sees a use committed meanwhile */
+static OrionQuery lock_live_token = {
+	"SELECT 1 FROM orion_auth.one_time_tokens"
+	" WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > pg_catalog.now()"
+	"   AND pg_catalog.lower(email) = pg_catalog.lower($2)"
+	" FOR UPDATE",
+	2, {UUIDOID, TEXTOID}, NULL
+};
+
+static OrionQuery mark_used = {
+	"UPDATE orion_auth.one_time_tokens"
+	" SET used_at = pg_catalog.now(), expires_at = LEAST(expires_at, pg_catalog.now())"
+	" WHERE id = $1",
+	1, {UUIDOID}, NULL
+};
+
+/* The purpose column's value for a kind of one-time token. */
+static const char *
+Purpose(OrionTokenKind kind)
+{
+	switch (kind)
+	{
+		case ORION_TOKEN_EMAIL_VERIFICATION:
+			return "email_verification";
+		case ORION_TOKEN_SESSION:
+		case ORION_TOKEN_REFRESH:
+			break;
+	}
+	elog(ERROR, "token kind %d is not a one-time token", (int) kind);
+	return NULL;				/* keep the compiler quiet */
+}
+
+char *
+OrionOneTimeTokenIssue(OrionTokenKind kind, const pg_uuid_t *user_id, const char *email,
+					   int ttl, TimestampTz *expires_at)
+{
+	char	   *token = OrionTokenGenerate(kind);
+	char		digest[ORION_TOKEN_DIGEST_HEX_LEN + 1];
+	Datum		values[5];
+
+	values[0] = UUIDPGetDatum(user_id);
+	values[1] = CStringGetTextDatum(Purpose(kind));
+	OrionQueryRun(&revoke_live_tokens, values, NULL, false, 0);
+
+	OrionTokenDigest(token, ORION_TOKEN_LEN, digest);
+	*expires_at = GetCurrentTransactionStartTimestamp() + (int64) ttl * USECS_PER_SEC;
+	values[2] = CStringGetTextDatum(digest);
+	values[3] = CStringGetTextDatum(email);
+	values[4] = TimestampTzGetDatum(*expires_at);
+	OrionQueryRun(&insert_token, values, NULL, false, 0);
+	return token;
+}
+
+bool
+OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
+					 pg_uuid_t *user_id, char **email)
+{
+	char		digest[ORION_TOKEN_DIGEST_HEX_LEN + 1];
+	Datum		values[2];
+	bool		isnull;
+	pg_uuid_t	token_id;
+
+	if (!OrionTokenIsWellFormed(s, len, kind))
+		return false;
+	OrionTokenDigest(s, len, digest);
+	values[0] = CStringGetTextDatum(digest);
+	values[1] = CStringGetTextDatum(Purpose(kind));
+	if (OrionQueryRun(&find_token, values, NULL, false, 1) == 0)
+		return false;
+	memcpy(&token_id, DatumGetUUIDP(OrionQueryGet(0, 1, &isnull)), sizeof(token_id));
+	memcpy(user_id, DatumGetUUIDP(OrionQueryGet(0, 2, &isnull)), sizeof(*user_id));
+
+	/* the user may have been deleted since: the token went with them */
+	values[0] = UUIDPGetDatum(user_id);
+	if (OrionQueryRun(&lock_user_email, values, NULL, false, 1) == 0)
+		return false;
+	*email = TextDatumGetCString(OrionQueryGet(0, 1, &isnull));
+
+	values[0] = UUIDPGetDatum(&token_id);
+	values[1] = CStringGetTextDatum(*email);
+	if (OrionQueryRun(&lock_live_token, values, NULL, false, 1) == 0)
+		return false;
+	OrionQueryRun(&mark_used, values, NULL, false, 0);
+	return true;
+}

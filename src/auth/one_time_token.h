@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * one_time_token.h
+ *	  One-time tokens of the account flows: issued for a user and the
+ *	  address they were sent to, used once.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/auth/one_time_token.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ORION_ONE_TIME_TOKEN_H
+#define ORION_ONE_TIME_TOKEN_H
+
+#include "datatype/timestamp.h"
+#include "utils/uuid.h"
+
+#include "auth/token.h"
+
+/*
+ * A new token of kind for user_id, bound to email, that works for ttl
+ * seconds; the user's live tokens of the same kind are revoked. Returns the
+ * token (palloc'd) and sets *expires_at. SPI must be connected.
+ */
+extern char *OrionOneTimeTokenIssue(OrionTokenKind kind, const pg_uuid_t *user_id,
+									const char *email, int ttl, TimestampTz *expires_at);
+
+/*
+ * Use a token: when s (len bytes) is a live token of kind whose user still
+ * has the address it was issued for, mark it used, set *user_id and
+ * *email (palloc'd) and return true, with the user's row locked FOR UPDATE
+ * until the end of the transaction. False, changing nothing, for anything
+ * else. SPI must be connected.
+ */
+extern bool OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
+								 pg_uuid_t *user_id, char **email);
+
+#endif							/* ORION_ONE_TIME_TOKEN_H */

@@ -28,8 +28,9 @@ OBJS_COMMON  = src/common/guc.o src/common/query.o src/common/base64.o src/commo
                src/common/table_cache.o src/common/key_memo.o src/common/index_probe.o \
                src/common/validate.o src/common/request.o
 OBJS_AUTH    = src/auth/phc.o src/auth/token.o src/auth/password.o src/auth/session.o \
-               src/auth/session_validate.o src/auth/account.o src/auth/one_time_token.o \
-               src/auth/email_verification.o
+               src/auth/session_validate.o src/auth/email_address.o src/auth/account_settings.o src/auth/account.o \
+               src/auth/one_time_token.o src/auth/email_verification.o src/auth/password_reset.o \
+               src/auth/sign_in_link.o
 OBJS_FLAGS   = src/flags/murmur3.o src/flags/flag_value.o src/flags/flag_parse.o \
                src/flags/flag_eval.o src/flags/flag_cache.o src/flags/flag_user.o src/flags/flag.o
 OBJS_AB      = src/ab/growthbook.o src/ab/ab_test.o src/ab/ab.o src/ab/ab_cache.o src/ab/ab_store.o \

@@ -140,36 +140,37 @@ SELECT orion.request_email_verification(:'yuri') AS yuri_token \gset
 SELECT orion.verify_email(:'yuri_token') = :'yuri' AS auth_service_may;
 RESET ROLE;
 
--- no token handed out above is stored anywhere as itself: every text,
--- varchar and jsonb column of orion's tables, searched for each
+-- no token handed out above is stored anywhere as itself
 CREATE TEMP TABLE handed_out (token text);
 INSERT INTO handed_out VALUES (:'token1'), (:'token2'), (:'walt_old'), (:'walt_new'),
     (:'xena_token'), (:'xena_live'), (:'yuri_token');
-CREATE TEMP TABLE token_search (columns_searched int, tokens_found bigint);
-DO $$
-DECLARE
-    col record;
-    found bigint;
-    total bigint := 0;
-    searched int := 0;
-BEGIN
-    FOR col IN
-        SELECT c.oid::regclass AS tbl, a.attname
-          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-         WHERE n.nspname LIKE 'orion%' AND c.relkind = 'r'
-           AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'jsonb'::regtype)
-    LOOP
-        EXECUTE format('SELECT count(*) FROM %s t JOIN handed_out h ON strpos(t.%I::text, h.token) > 0',
-                       col.tbl, col.attname) INTO found;
-        total := total + found;
-        searched := searched + 1;
-    END LOOP;
-    INSERT INTO token_search VALUES (searched, total);
-END
-$$;
-SELECT columns_searched > 40 AS every_text_column, tokens_found FROM token_search;
+\i sql/include/search_tokens.sql
+
+--
+-- orion.verification_notify: the request also queues an email notification
+-- with the token in its metadata, written as the owner of the notifications
+-- table (the auth service itself may not write notifications)
+--
+SELECT orion.register_user('zoe@example.com', 'correct horse battery staple') AS zoe \gset
+SET orion.verification_notify = on;
+SET ROLE orion_auth_service;
+SELECT orion.request_email_verification(:'zoe') AS zoe_token \gset
+INSERT INTO orion_notifications.notifications (user_id, type, channel, title, message)
+VALUES (:'zoe', 'email_verification', 'email', 'forged', 'forged');
+RESET ROLE;
+RESET orion.verification_notify;
+SELECT type, channel, title, message, status, metadata->>'purpose' AS purpose,
+       metadata->>'email' AS email, metadata->>'token' = :'zoe_token' AS carries_the_token,
+       (metadata->>'expires_at')::timestamptz = t.expires_at AS until
+  FROM orion_notifications.notifications n JOIN orion_auth.one_time_tokens t ON t.user_id = n.user_id
+ WHERE n.user_id = :'zoe';
+SELECT orion.verify_email(:'zoe_token') = :'zoe' AS the_mailed_token_works;
+-- off (the default), nothing is queued
+SELECT orion.register_user('amy@example.com', 'correct horse battery staple') AS amy \gset
+SELECT orion.request_email_verification(:'amy') IS NOT NULL AS issued;
+SELECT count(*) AS queued_for_amy FROM orion_notifications.notifications WHERE user_id = :'amy';
 
 -- deleting a user deletes their tokens
-DELETE FROM orion_auth.users WHERE id IN (:'vera', :'walt', :'xena', :'yuri');
+DELETE FROM orion_auth.users WHERE id IN (:'vera', :'walt', :'xena', :'yuri', :'zoe', :'amy');
+SELECT count(*) AS notifications_left FROM orion_notifications.notifications WHERE type = 'email_verification';
 SELECT count(*) AS tokens_left FROM orion_auth.one_time_tokens;

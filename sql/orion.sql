@@ -281,7 +281,7 @@ CREATE TABLE orion_auth.one_time_tokens (
     id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     user_id     uuid NOT NULL REFERENCES orion_auth.users (id) ON DELETE CASCADE,
     purpose     text NOT NULL
-                CONSTRAINT one_time_tokens_purpose_known CHECK (purpose IN ('email_verification')),
+                CONSTRAINT one_time_tokens_purpose_known CHECK (purpose IN ('email_verification', 'password_reset', 'sign_in_link')),
     token       varchar(64) UNIQUE NOT NULL
                 CONSTRAINT one_time_tokens_token_is_sha256 CHECK (token ~ '^[0-9a-f]{64}$'),
     email       varchar(255) NOT NULL,
@@ -296,10 +296,10 @@ CREATE INDEX idx_one_time_tokens_user_purpose ON orion_auth.one_time_tokens (use
 -- what maintenance removes: a used or revoked token expires at that moment
 CREATE INDEX idx_one_time_tokens_expires_at ON orion_auth.one_time_tokens (expires_at);
 
-COMMENT ON TABLE orion_auth.one_time_tokens IS 'Single-use tokens of the account flows (email verification), stored as SHA-256 only';
+COMMENT ON TABLE orion_auth.one_time_tokens IS 'Single-use tokens of the account flows (email verification, password reset, sign-in links), stored as SHA-256 only';
 COMMENT ON COLUMN orion_auth.one_time_tokens.id IS 'The token''s id';
 COMMENT ON COLUMN orion_auth.one_time_tokens.user_id IS 'The user the token acts for; the token goes when the user does';
-COMMENT ON COLUMN orion_auth.one_time_tokens.purpose IS 'What the token does: email_verification';
+COMMENT ON COLUMN orion_auth.one_time_tokens.purpose IS 'What the token does: email_verification, password_reset or sign_in_link';
 COMMENT ON COLUMN orion_auth.one_time_tokens.token IS 'SHA-256 (lower-case hex) of the token; the token itself is never stored';
 COMMENT ON COLUMN orion_auth.one_time_tokens.email IS 'The address the token was issued for: it stops working when the user''s address changes';
 COMMENT ON COLUMN orion_auth.one_time_tokens.expires_at IS 'When the token stops working (its purpose''s lifetime setting; set to the moment of use or revocation)';
@@ -504,6 +504,31 @@ CREATE FUNCTION orion.verify_email(token text)
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION orion.verify_email(text) IS 'Uses an email verification token: marks the address verified and returns the user, or NULL for a token that does not work';
 
+CREATE FUNCTION orion.request_password_reset(email text)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_request_password_reset'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.request_password_reset(text) IS 'A one-time token (orion_p_) that sets a new password, or NULL (no such account, or rate-limited), in the same time either way';
+
+CREATE FUNCTION orion.reset_password(token text, new_password text)
+    RETURNS uuid
+    AS 'MODULE_PATHNAME', 'orion_reset_password'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.reset_password(text, text) IS 'Uses a password reset token: sets the password, revokes every session, lifts a lockout; returns the user, or NULL for a token that does not work';
+
+CREATE FUNCTION orion.request_sign_in_link(email text)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_request_sign_in_link'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.request_sign_in_link(text) IS 'A one-time token (orion_m_) that signs in without a password, or NULL (no such account, or rate-limited), in the same time either way';
+
+CREATE FUNCTION orion.sign_in_with_link(token text, ip_address text DEFAULT NULL, user_agent text DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, session_id uuid, access_token text, access_expires_at timestamptz,
+                   refresh_token text, refresh_expires_at timestamptz)
+    AS 'MODULE_PATHNAME', 'orion_sign_in_with_link'
+    LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION orion.sign_in_with_link(text, text, text) IS 'Uses a sign-in link token: a new session, the row login returns; no row for a token that does not work or a locked account';
+
 -- Audit
 
 CREATE FUNCTION orion.audit(action text, resource text, resource_id text DEFAULT NULL,
@@ -570,6 +595,10 @@ REVOKE ALL ON FUNCTION
     orion.revoke_refresh_token(text, text),
     orion.request_email_verification(uuid),
     orion.verify_email(text),
+    orion.request_password_reset(text),
+    orion.reset_password(text, text),
+    orion.request_sign_in_link(text),
+    orion.sign_in_with_link(text, text, text),
     orion.audit(text, text, text, jsonb, jsonb, uuid, text, text),
     orion.validate_session(text),
     orion.audit_role_change(),
@@ -589,6 +618,10 @@ GRANT EXECUTE ON FUNCTION
     orion.revoke_refresh_token(text, text),
     orion.request_email_verification(uuid),
     orion.verify_email(text),
+    orion.request_password_reset(text),
+    orion.reset_password(text, text),
+    orion.request_sign_in_link(text),
+    orion.sign_in_with_link(text, text, text),
     orion.audit(text, text, text, jsonb, jsonb, uuid, text, text)
     TO orion_auth_service;
 

@@ -24,6 +24,7 @@
 
 #include "ab/ab_cache.h"
 #include "ab/ab_store.h"
+#include "auth/account_settings.h"
 #include "auth/session_validate.h"
 #include "common/guc.h"
 #include "flags/flag_cache.h"
@@ -46,11 +47,13 @@ _PG_init(void)
 		return;
 
 	OrionGucInit();
+	OrionAccountSettingsInit();
 	FlagCacheInit();
 	AbCacheInit();
 	AbStoreInit();
 	OrionSessionValidateInit();
 	OrionWorkerInit();
+	OrionGucReservePrefix();
 }
 
 /*

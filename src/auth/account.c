@@ -22,6 +22,8 @@
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
+#include "auth/account.h"
+#include "auth/email_address.h"
 #include "auth/password.h"
 #include "auth/session.h"
 #include "common/audit.h"
@@ -29,8 +31,6 @@
 #include "common/request.h"
 
 /* The seed's column sizes. */
-#define EMAIL_MAX_BYTES			255
-#define EMAIL_LOCAL_MAX_BYTES	64
 #define NAME_MAX_CHARS			100
 #define ROLE_MAX_CHARS			50
 
@@ -60,44 +60,6 @@ static OrionQuery reset_hash = {
 	" failed_login_count = 0, locked_until = NULL WHERE id = $1",
 	2, {UUIDOID, TEXTOID}, NULL
 };
-
-/*
- * Refuse what cannot be an email address: it must fit the seed's column,
- * have one "@" with a local part of 1 to 64 bytes before it and a dotted
- * domain after it, and no spaces, control characters or the characters
- * that need quoting in an address. Deliberately not RFC 5322 in full:
- * quoted local parts and address literals are refused.
- */
-static void
-CheckEmail(const char *email, size_t len)
-{
-	const char *at = memchr(email, '@', len);
-	const char *domain;
-	size_t		i;
-	bool		ok = len > 0 && len <= EMAIL_MAX_BYTES && at != NULL;
-
-	if (ok)
-	{
-		domain = at + 1;
-		ok = at > email && (size_t) (at - email) <= EMAIL_LOCAL_MAX_BYTES &&
-			memchr(domain, '@', len - (domain - email)) == NULL &&
-			memchr(domain, '.', len - (domain - email)) != NULL &&
-			domain[0] != '.' && email[len - 1] != '.' && email[0] != '.' && at[-1] != '.';
-	}
-	for (i = 0; ok && i < len; i++)
-	{
-		unsigned char c = (unsigned char) email[i];
-
-		if (c <= ' ' || c == 0x7f || strchr("\"(),:;<>[\\]", c) != NULL)
-			ok = false;
-	}
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid email address \"%s\"", pnstrdup(email, Min(len, EMAIL_MAX_BYTES))),
-				 errdetail("An email address has a local part, \"@\" and a domain with a dot, "
-						   "at most %d bytes, without spaces or quotes.", EMAIL_MAX_BYTES)));
-}
 
 /* An optional text argument, checked against a length in characters. */
 static char *
@@ -151,6 +113,24 @@ AuditUser(const pg_uuid_t *actor, const char *action, const pg_uuid_t *user_id, 
 	OrionAuditWrite(&entry);
 }
 
+void
+OrionAccountResetPassword(const pg_uuid_t *user_id, const char *password, size_t len,
+						  const char *by)
+{
+	Datum		values[2];
+	uint64		revoked;
+	const char *keys[] = {"sessions_revoked", "by"};
+	const char *data[2];
+
+	values[0] = UUIDPGetDatum(user_id);
+	values[1] = CStringGetTextDatum(OrionPasswordHash(password, len));
+	OrionQueryRun(&reset_hash, values, NULL, false, 0);
+	revoked = OrionRevokeUserSessions(user_id, NULL, "password_reset");
+	data[0] = psprintf(UINT64_FORMAT, revoked);
+	data[1] = OrionJsonString(by);
+	AuditUser(NULL, "auth.password_reset", user_id, OrionJsonObject(2, keys, data));
+}
+
 /*
  * orion.register_user(email, password, first_name, last_name, role)
  *	 returns uuid
@@ -175,7 +155,7 @@ orion_register_user(PG_FUNCTION_ARGS)
 	ORION_REQUIRE_ARG(fcinfo, 1, "password");
 	email = PG_GETARG_TEXT_PP(0);
 	password = PG_GETARG_TEXT_PP(1);
-	CheckEmail(VARDATA_ANY(email), VARSIZE_ANY_EXHDR(email));
+	OrionEmailCheck(VARDATA_ANY(email), VARSIZE_ANY_EXHDR(email));
 	first_name = OptionalText(fcinfo, 2, "first_name", NAME_MAX_CHARS);
 	last_name = OptionalText(fcinfo, 3, "last_name", NAME_MAX_CHARS);
 	role = OptionalText(fcinfo, 4, "role", ROLE_MAX_CHARS);
@@ -287,9 +267,6 @@ orion_set_password(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *user_id;
 	text	   *new_password;
-	Datum		values[2];
-	uint64		revoked;
-
 	ORION_REQUIRE_ARG(fcinfo, 0, "user_id");
 	ORION_REQUIRE_ARG(fcinfo, 1, "new_password");
 	user_id = PG_GETARG_UUID_P(0);
@@ -300,18 +277,8 @@ orion_set_password(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	(void) LockUser(user_id);
-	values[0] = UUIDPGetDatum(user_id);
-	values[1] = CStringGetTextDatum(OrionPasswordHash(VARDATA_ANY(new_password),
-													  VARSIZE_ANY_EXHDR(new_password)));
-	OrionQueryRun(&reset_hash, values, NULL, false, 0);
-	revoked = OrionRevokeUserSessions(user_id, NULL, "password_reset");
-	{
-		const char *keys[] = {"sessions_revoked"};
-		const char *data[1];
-
-		data[0] = psprintf(UINT64_FORMAT, revoked);
-		AuditUser(NULL, "auth.password_reset", user_id, OrionJsonObject(1, keys, data));
-	}
+	OrionAccountResetPassword(user_id, VARDATA_ANY(new_password), VARSIZE_ANY_EXHDR(new_password),
+							  "administrator");
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -30,10 +30,15 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
+#include "auth/account_settings.h"
 #include "auth/one_time_token.h"
+#include "common/audit.h"
 #include "common/query.h"
 
 static OrionQuery revoke_live_tokens = {
@@ -68,6 +73,19 @@ static OrionQuery lock_live_token = {
 	2, {UUIDOID, TEXTOID}, NULL
 };
 
+static OrionQuery lock_user_by_email = {
+	"SELECT id, email FROM orion_auth.users WHERE pg_catalog.lower(email) = pg_catalog.lower($1) FOR UPDATE",
+	1, {TEXTOID}, NULL
+};
+
+/* a live token of the purpose issued since $3 holds back a new request */
+static OrionQuery live_token_since = {
+	"SELECT 1 FROM orion_auth.one_time_tokens"
+	" WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL"
+	"   AND created_at > $3 LIMIT 1",
+	3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}, NULL
+};
+
 static OrionQuery mark_used = {
 	"UPDATE orion_auth.one_time_tokens"
 	" SET used_at = pg_catalog.now(), expires_at = LEAST(expires_at, pg_catalog.now())"
@@ -83,6 +101,10 @@ Purpose(OrionTokenKind kind)
 	{
 		case ORION_TOKEN_EMAIL_VERIFICATION:
 			return "email_verification";
+		case ORION_TOKEN_PASSWORD_RESET:
+			return "password_reset";
+		case ORION_TOKEN_SIGN_IN_LINK:
+			return "sign_in_link";
 		case ORION_TOKEN_SESSION:
 		case ORION_TOKEN_REFRESH:
 			break;
@@ -143,4 +165,86 @@ OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
 		return false;
 	OrionQueryRun(&mark_used, values, NULL, false, 0);
 	return true;
+}
+
+/*
+ * Sleep until end, to the microsecond: whole milliseconds interruptibly on
+ * the latch (rounded down, not up as TimestampDifferenceMilliseconds does,
+ * which would let the work before it show in the end time), the rest of a
+ * millisecond in pg_usleep.
+ */
+static void
+WaitUntil(TimestampTz end)
+{
+	TimestampTz now;
+
+	while ((now = GetCurrentTimestamp()) < end)
+	{
+		int64		us = end - now;
+
+		if (us >= 1000)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 us / 1000, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+		else
+			pg_usleep((long) us);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static void
+AuditRequest(const char *action, const pg_uuid_t *user_id, const char *email,
+			 const char *reason, const char *expires_at)
+{
+	OrionAuditEntry entry = {0};
+	const char *keys[] = {"email", reason ? "reason" : "expires_at"};
+	const char *values[2];
+
+	values[0] = OrionJsonString(email);
+	values[1] = OrionJsonString(reason ? reason : expires_at);
+	entry.user_id = user_id;
+	entry.action = action;
+	entry.resource = "user";
+	entry.resource_id = user_id ? OrionUuidText(user_id) : NULL;
+	entry.new_data = OrionJsonObject(2, keys, values);
+	OrionAuditWrite(&entry);
+}
+
+char *
+OrionOneTimeTokenRequest(OrionTokenKind kind, const char *email, int ttl, int interval,
+						 const char *action)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	Datum		values[3];
+	bool		isnull;
+	pg_uuid_t	user_id;
+	char	   *user_email;
+	char	   *token = NULL;
+	TimestampTz expires_at;
+
+	values[0] = CStringGetTextDatum(email);
+	if (OrionQueryRun(&lock_user_by_email, values, NULL, false, 1) == 0)
+		AuditRequest(action, NULL, email, "unknown_email", NULL);
+	else
+	{
+		memcpy(&user_id, DatumGetUUIDP(OrionQueryGet(0, 1, &isnull)), sizeof(user_id));
+		user_email = TextDatumGetCString(OrionQueryGet(0, 2, &isnull));
+
+		values[0] = UUIDPGetDatum(&user_id);
+		values[1] = CStringGetTextDatum(Purpose(kind));
+		values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp() -
+										(int64) interval * USECS_PER_SEC);
+		if (interval > 0 && OrionQueryRun(&live_token_since, values, NULL, false, 1) > 0)
+			AuditRequest(action, &user_id, user_email, "rate_limited", NULL);
+		else
+		{
+			token = OrionOneTimeTokenIssue(kind, &user_id, user_email, ttl, &expires_at);
+			AuditRequest(action, &user_id, user_email, NULL, timestamptz_to_str(expires_at));
+		}
+	}
+
+	WaitUntil(TimestampTzPlusMilliseconds(started, orion_email_request_min_duration));
+	return token;
 }

@@ -36,4 +36,17 @@ extern char *OrionOneTimeTokenIssue(OrionTokenKind kind, const pg_uuid_t *user_i
 extern bool OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
 								 pg_uuid_t *user_id, char **email);
 
+/*
+ * The start of a flow from an email address (password reset, sign-in link):
+ * a new token of kind for the user who has that address, unless a live one
+ * of theirs is younger than interval seconds (0: no limit). Audited as
+ * action either way, with the reason when no token is issued
+ * (unknown_email, rate_limited). Returns the token, or NULL; takes at least
+ * orion.email_request_min_duration whatever the answer, so that neither the
+ * answer nor its time tells whether the address has an account. SPI must
+ * be connected.
+ */
+extern char *OrionOneTimeTokenRequest(OrionTokenKind kind, const char *email, int ttl,
+									  int interval, const char *action);
+
 #endif							/* ORION_ONE_TIME_TOKEN_H */

@@ -37,6 +37,7 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
+#include "auth/account_settings.h"
 #include "auth/password.h"
 #include "auth/session.h"
 #include "auth/token.h"
@@ -354,6 +355,29 @@ RecordLoginFailure(const pg_uuid_t *user_id, int failures, bool locked, bool loc
 	}
 }
 
+void
+OrionSessionStart(FunctionCallInfo fcinfo, const pg_uuid_t *user_id, const char *method,
+				  const char *new_hash, const char *ip, const char *agent)
+{
+	IssuedTokens tokens;
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	const char *keys[] = {"method", "rehashed"};
+	const char *data[2];
+
+	values[0] = UUIDPGetDatum(user_id);
+	values[1] = TextDatumOrNull(new_hash, &nulls[1]);
+	OrionQueryRun(&record_login_success, values, nulls, false, 0);
+
+	memcpy(&tokens.user_id, user_id, sizeof(tokens.user_id));
+	IssueTokens(&tokens, true, ip, agent);
+	data[0] = OrionJsonString(method);
+	data[1] = new_hash ? "true" : "false";
+	AuditAuth(user_id, "auth.login", "session", &tokens.session_id,
+			  OrionJsonObject(2, keys, data), ip, agent);
+	EmitTokens(fcinfo, &tokens);
+}
+
 /*
  * orion.login(email, password, ip_address, user_agent)
  *	 returns table (user_id, session_id, access_token, access_expires_at,
@@ -373,7 +397,7 @@ orion_login(PG_FUNCTION_ARGS)
 	size_t		pwlen;
 	const char *ip;
 	const char *agent;
-	IssuedTokens tokens;
+	pg_uuid_t	user_id;
 	bool		isnull;
 	char	   *stored_hash;
 	int			failures;
@@ -381,8 +405,7 @@ orion_login(PG_FUNCTION_ARGS)
 	bool		lock_expired;
 	bool		verified;
 	bool		match;
-	Datum		values[2];
-	char		nulls[2] = {' ', ' '};
+	Datum		values[1];
 
 	ORION_REQUIRE_ARG(fcinfo, 0, "email");
 	ORION_REQUIRE_ARG(fcinfo, 1, "password");
@@ -416,7 +439,7 @@ orion_login(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 
-	GetUuid(0, 1, &tokens.user_id);
+	GetUuid(0, 1, &user_id);
 	stored_hash = TextDatumGetCString(OrionQueryGet(0, 2, &isnull));
 	failures = DatumGetInt32(OrionQueryGet(0, 3, &isnull));
 	locked = DatumGetBool(OrionQueryGet(0, 4, &isnull));
@@ -427,7 +450,7 @@ orion_login(PG_FUNCTION_ARGS)
 	match = OrionPasswordVerify(pw, pwlen, stored_hash, strlen(stored_hash));
 	if (locked || !match)
 	{
-		RecordLoginFailure(&tokens.user_id, failures, locked, lock_expired, ip, agent);
+		RecordLoginFailure(&user_id, failures, locked, lock_expired, ip, agent);
 		SPI_finish();
 		return (Datum) 0;
 	}
@@ -442,31 +465,17 @@ orion_login(PG_FUNCTION_ARGS)
 		const char *reason[1];
 
 		reason[0] = OrionJsonString("email_not_verified");
-		AuditAuth(&tokens.user_id, "auth.login_failed", "user", &tokens.user_id,
+		AuditAuth(&user_id, "auth.login_failed", "user", &user_id,
 				  OrionJsonObject(1, keys, reason), ip, agent);
 		SPI_finish();
 		return (Datum) 0;
 	}
 
 	/* upgrade an old-format or weaker hash while the password is at hand */
-	values[0] = UUIDPGetDatum(&tokens.user_id);
-	if (OrionPasswordNeedsRehash(stored_hash, strlen(stored_hash)))
-		values[1] = CStringGetTextDatum(OrionPasswordHash(pw, pwlen));
-	else
-		nulls[1] = 'n';
-	OrionQueryRun(&record_login_success, values, nulls, false, 0);
-
-	IssueTokens(&tokens, true, ip, agent);
-	{
-		const char *keys[] = {"rehashed"};
-		const char *data[1];
-
-		data[0] = nulls[1] == 'n' ? "false" : "true";
-		AuditAuth(&tokens.user_id, "auth.login", "session", &tokens.session_id,
-				  OrionJsonObject(1, keys, data), ip, agent);
-	}
-	EmitTokens(fcinfo, &tokens);
-
+	OrionSessionStart(fcinfo, &user_id, "password",
+					  OrionPasswordNeedsRehash(stored_hash, strlen(stored_hash)) ?
+					  OrionPasswordHash(pw, pwlen) : NULL,
+					  ip, agent);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -13,6 +13,7 @@
 #ifndef ORION_SESSION_H
 #define ORION_SESSION_H
 
+#include "fmgr.h"
 #include "utils/uuid.h"
 
 /*
@@ -23,5 +24,16 @@
 extern uint64 OrionRevokeUserSessions(const pg_uuid_t *user_id,
 									  const pg_uuid_t *keep_session,
 									  const char *reason);
+
+/*
+ * Sign user_id in: a new session with its access and refresh tokens, put as
+ * the one row of fcinfo's result (a materialized set of login's columns);
+ * the failure count and lock cleared, last_login_at set, new_hash stored
+ * when not NULL, and audited as auth.login with method ("password",
+ * "sign_in_link"). The user's row must be locked; SPI must be connected.
+ */
+extern void OrionSessionStart(FunctionCallInfo fcinfo, const pg_uuid_t *user_id,
+							  const char *method, const char *new_hash,
+							  const char *ip, const char *agent);
 
 #endif							/* ORION_SESSION_H */

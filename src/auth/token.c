@@ -36,6 +36,10 @@ OrionTokenPrefix(OrionTokenKind kind)
 			return "orion_r_";
 		case ORION_TOKEN_EMAIL_VERIFICATION:
 			return "orion_v_";
+		case ORION_TOKEN_PASSWORD_RESET:
+			return "orion_p_";
+		case ORION_TOKEN_SIGN_IN_LINK:
+			return "orion_m_";
 	}
 	elog(ERROR, "unknown token kind %d", (int) kind);
 	return NULL;				/* keep the compiler quiet */

@@ -53,9 +53,6 @@ int			orion_refresh_reuse_interval = 10;
 int			orion_max_failed_logins = 5;
 int			orion_lockout_duration = 15 * 60;
 
-int			orion_email_verification_ttl = 24 * 60 * 60;
-bool		orion_require_verified_email = false;
-
 int			orion_maintenance_naptime = 60;
 int			orion_maintenance_batch_delay = 0;
 int			orion_maintenance_batch_size = ORION_DEFAULT_BATCH_SIZE;
@@ -204,27 +201,6 @@ OrionGucInit(void)
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
-	DefineCustomIntVariable("orion.email_verification_ttl",
-							"Lifetime of an email verification token.",
-							NULL,
-							&orion_email_verification_ttl,
-							24 * 60 * 60,
-							60,
-							INT_MAX,
-							PGC_SUSET,
-							GUC_UNIT_S,
-							NULL, NULL, NULL);
-
-	DefineCustomBoolVariable("orion.require_verified_email",
-							 "Whether login refuses accounts whose email address is not verified.",
-							 "A refused login returns no row and is audited as auth.login_failed "
-							 "with reason email_not_verified; it does not count towards the lockout.",
-							 &orion_require_verified_email,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
-
 	DefineCustomStringVariable("orion.actor_id",
 							   "Who acts, for the audit log: a user id (uuid), or empty.",
 							   "Set it per request with SET LOCAL.",
@@ -336,6 +312,16 @@ OrionGucInit(void)
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+}
+
+/*
+ * After every service has defined its settings: from now on an unknown
+ * orion.* name is refused instead of becoming a placeholder. Settings
+ * defined after it would lose a value set in postgresql.conf.
+ */
+void
+OrionGucReservePrefix(void)
+{
 	MarkGUCPrefixReserved(ORION_GUC_PREFIX);
 }
 

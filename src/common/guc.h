@@ -30,8 +30,6 @@ extern int	orion_refresh_reuse_interval;
 /* lockout */
 extern int	orion_max_failed_logins;
 extern int	orion_lockout_duration;
-extern int	orion_email_verification_ttl;
-extern bool orion_require_verified_email;
 
 /* per-request context for the audit log; empty when not set */
 extern char *orion_actor_id;
@@ -62,6 +60,9 @@ extern int	orion_user_delete_notifications;
 extern bool orion_enforce_user_references;
 
 extern void OrionGucInit(void);
+
+/* Reserve the orion. prefix; call once every service has defined its settings. */
+extern void OrionGucReservePrefix(void);
 extern bool OrionLooksLikeIpAddress(const char *s);
 
 #endif							/* ORION_GUC_H */

@@ -1,0 +1,127 @@
+/*-------------------------------------------------------------------------
+ *
+ * sign_in_link.c
+ *	  Passwordless sign-in: a one-time token for the account's address, and
+ *	  its use, which starts a session as login does.
+ *
+ * request_sign_in_link answers as request_password_reset does: the token or
+ * NULL, in the same time whether or not the address has an account.
+ * sign_in_with_link returns login's row. The link proves the address, so
+ * it is marked verified and orion.require_verified_email does not stand in
+ * the way. A locked account stays locked: the lockout answers guessed
+ * passwords, and the link's holder may be the one guessing; the refusal
+ * uses the link up and is audited as login's is.
+ *
+ * Copyright (c) 2026, the orion authors
+ *
+ * src/auth/sign_in_link.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/uuid.h"
+
+#include "auth/account_settings.h"
+#include "auth/email_address.h"
+#include "auth/one_time_token.h"
+#include "auth/session.h"
+#include "common/audit.h"
+#include "common/compat.h"
+#include "common/query.h"
+#include "common/request.h"
+
+static OrionQuery verify_unless_locked = {
+	"UPDATE orion_auth.users SET email_verified = true"
+	" WHERE id = $1 AND coalesce(locked_until <= pg_catalog.now(), true)",
+	1, {UUIDOID}, NULL
+};
+
+/*
+ * orion.request_sign_in_link(email) returns text
+ *
+ * A sign-in link token (orion_m_) for the account with that address, or
+ * NULL: no such account, or one was sent less than
+ * orion.sign_in_link_request_interval ago and is unused.
+ */
+PG_FUNCTION_INFO_V1(orion_request_sign_in_link);
+Datum
+orion_request_sign_in_link(PG_FUNCTION_ARGS)
+{
+	text	   *email;
+	char	   *token;
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "email");
+	email = PG_GETARG_TEXT_PP(0);
+	OrionEmailCheck(VARDATA_ANY(email), VARSIZE_ANY_EXHDR(email));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	token = OrionOneTimeTokenRequest(ORION_TOKEN_SIGN_IN_LINK, text_to_cstring(email),
+									 orion_sign_in_link_ttl, orion_sign_in_link_request_interval,
+									 "auth.sign_in_link_requested");
+	SPI_finish();
+	if (token == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(token));
+}
+
+/*
+ * orion.sign_in_with_link(token, ip_address, user_agent)
+ *	 returns table (user_id, session_id, access_token, access_expires_at,
+ *					refresh_token, refresh_expires_at)
+ *
+ * One row, a new session, when the token works and the account is not
+ * locked; no row otherwise.
+ */
+PG_FUNCTION_INFO_V1(orion_sign_in_with_link);
+Datum
+orion_sign_in_with_link(PG_FUNCTION_ARGS)
+{
+	text	   *token;
+	const char *ip;
+	const char *agent;
+	pg_uuid_t	user_id;
+	char	   *email;
+	Datum		values[1];
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "token");
+	token = PG_GETARG_TEXT_PP(0);
+	ip = OrionClientIp(fcinfo, 1);
+	agent = OrionClientUserAgent(fcinfo, 2);
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (OrionOneTimeTokenUse(ORION_TOKEN_SIGN_IN_LINK, VARDATA_ANY(token),
+							 VARSIZE_ANY_EXHDR(token), &user_id, &email))
+	{
+		values[0] = UUIDPGetDatum(&user_id);
+		if (OrionQueryRun(&verify_unless_locked, values, NULL, false, 0) > 0)
+			OrionSessionStart(fcinfo, &user_id, "sign_in_link", NULL, ip, agent);
+		else
+		{
+			OrionAuditEntry entry = {0};
+			const char *keys[] = {"method", "reason"};
+			const char *data[2];
+
+			data[0] = OrionJsonString("sign_in_link");
+			data[1] = OrionJsonString("account_locked");
+			entry.user_id = &user_id;
+			entry.action = "auth.login_failed";
+			entry.resource = "user";
+			entry.resource_id = OrionUuidText(&user_id);
+			entry.new_data = OrionJsonObject(2, keys, data);
+			entry.ip_address = ip;
+			entry.user_agent = agent;
+			OrionAuditWrite(&entry);
+		}
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -189,7 +189,7 @@ const S = {
 
 function addUser(u) {
 	Object.assign(u, {
-		state: 'live', deleting: 0, delEpoch: 0, inUse: 0, sessions: [], notes: [],
+		state: 'live', deleting: 0, delEpoch: 0, resetting: 0, resetEpoch: 0, inUse: 0, sessions: [], notes: [],
 		deletedBy: 0, anonymised: false,
 	});
 	S.users.push(u);
@@ -198,12 +198,14 @@ function addUser(u) {
 }
 
 // A snapshot of a user's state before a call; quiet() after it says whether
-// the user was live, and no deletion of them ran, for the whole call.
+// the user was live, and no deletion or password reset of them ran, for the
+// whole call.
 function userSnap(u) {
-	return { live: u.state === 'live', deleting: u.deleting, epoch: u.delEpoch };
+	return { live: u.state === 'live', deleting: u.deleting, epoch: u.delEpoch, resetting: u.resetting, resetEpoch: u.resetEpoch };
 }
 function userQuiet(u, snap) {
-	return snap.live && snap.deleting === 0 && u.state === 'live' && u.delEpoch === snap.epoch;
+	return snap.live && snap.deleting === 0 && u.state === 'live' && u.delEpoch === snap.epoch
+		&& snap.resetting === 0 && u.resetEpoch === snap.resetEpoch;
 }
 function userGone(u) {
 	return u.state === 'deleted' || u.deleting > 0;
@@ -960,6 +962,14 @@ async function opLogout(w, tx) {
 		tx.effect(() => { s.revoked = true; });
 }
 
+// One op at a time per user that may verify the address (an email
+// verification, a password reset, a sign-in link), so that "verified
+// already" cannot happen unless orion is wrong.
+function holdVerifying(tx, u) {
+	u.verifying = true;
+	tx.hold(() => { u.verifying = false; });
+}
+
 // Email verification: a token requested and used in one transaction, by
 // one worker at a time per user (so that "verified already" cannot happen
 // unless orion is wrong); used once, it must not work again.
@@ -968,8 +978,7 @@ async function opVerifyEmail(w, tx) {
 	if (!u)
 		return;
 	useUser(tx, u);
-	u.verifying = true;
-	tx.hold(() => { u.verifying = false; });
+	holdVerifying(tx, u);
 	const snap = userSnap(u);
 	const r = await w.call('request_email_verification', AUTH,
 		'SELECT orion.request_email_verification($1) AS token', [u.id], { users: [u] });
@@ -995,6 +1004,108 @@ async function opVerifyEmail(w, tx) {
 	if (again.rows[0].user_id !== null)
 		violation('an email verification token worked twice', u.email);
 	tx.effect(() => { u.verified = true; });
+}
+
+// Password reset by token, requested by address and used at once. Every
+// session of the user ends and only the new password works. While a reset
+// is under way the user is not quiet (userQuiet), so that the logins,
+// validations and refreshes of others that it overtakes are not judged by
+// the old model. A request answers NULL only when the user's last token is
+// unused and younger than orion.reset_request_interval (60 s): after a use
+// that failed.
+async function opResetPassword(w, tx) {
+	const u = pickUser((x) => x.state === 'live' && x.resetting === 0 && !x.verifying);
+	if (!u)
+		return;
+	useUser(tx, u);
+	holdVerifying(tx, u);
+	const snap = userSnap(u);
+	u.resetting++;
+	const epoch = ++u.resetEpoch;
+	tx.hold(() => { u.resetting--; });
+	// quiet but for this reset
+	const quiet = () => userQuiet(u, { ...snap, resetEpoch: epoch }) && u.resetting === 1;
+	const email = rnd() < 0.3 ? u.email.toUpperCase() : u.email;
+	const r = await w.call('request_password_reset', AUTH, 'SELECT orion.request_password_reset($1) AS token',
+		[email], { users: [u] });
+	const token = r.rows[0].token;
+	if (token === null) {
+		bump(stats.outcomes, 'request_password_reset: NULL (rate-limited or user deleted)');
+		if (quiet() && !(u.resetUnusedAt && Date.now() - u.resetUnusedAt < 61000))
+			violation('request_password_reset of a live user returned NULL', u.email);
+		return;
+	}
+	if (!/^orion_p_[A-Za-z0-9_-]{43}$/.test(token))
+		violation('request_password_reset returned no token', token);
+	const password = `reset ${w.index} ${randInt(0, 1e9)}`;
+	u.resetUnusedAt = Date.now();
+	const v = await w.call('reset_password', AUTH, 'SELECT orion.reset_password($1, $2) AS user_id',
+		[token, password], { users: [u] });
+	const got = v.rows[0].user_id;
+	if (got === null) {
+		bump(stats.outcomes, 'reset_password of a fresh token: NULL (user deleted meanwhile)');
+		if (quiet())
+			violation('a fresh reset token of a live user reset nothing', u.email);
+		return;
+	}
+	if (got !== u.id)
+		violation('reset_password reset another user', { expected: u.id, got });
+	bump(stats.outcomes, 'reset_password: reset');
+	const again = await w.call('reset_password', AUTH, 'SELECT orion.reset_password($1, $2) AS user_id',
+		[token, `${password}!`], { users: [u] });
+	if (again.rows[0].user_id !== null)
+		violation('a password reset token worked twice', u.email);
+	tx.effect(() => {
+		u.password = password;
+		u.verified = true;
+		u.resetUnusedAt = 0;
+		for (const s of u.sessions)
+			s.revoked = true;
+	});
+}
+
+// Sign-in link, requested by address and used at once: a new session, as
+// a login's. Fragile users may be locked, and a locked account stays so.
+async function opSignInLink(w, tx) {
+	const u = pickUser((x) => x.state === 'live' && !x.verifying);
+	if (!u)
+		return;
+	useUser(tx, u);
+	holdVerifying(tx, u);
+	const snap = userSnap(u);
+	const r = await w.call('request_sign_in_link', AUTH, 'SELECT orion.request_sign_in_link($1) AS token',
+		[u.email], { users: [u] });
+	const token = r.rows[0].token;
+	if (token === null) {
+		bump(stats.outcomes, 'request_sign_in_link: NULL (rate-limited or user deleted)');
+		if (userQuiet(u, snap) && !(u.linkUnusedAt && Date.now() - u.linkUnusedAt < 61000))
+			violation('request_sign_in_link of a live user returned NULL', u.email);
+		return;
+	}
+	if (!/^orion_m_[A-Za-z0-9_-]{43}$/.test(token))
+		violation('request_sign_in_link returned no token', token);
+	u.linkUnusedAt = Date.now();
+	const s = await w.call('sign_in_with_link', AUTH, 'SELECT * FROM orion.sign_in_with_link($1, $2, $3)',
+		[token, `198.51.100.${w.index + 1}`, `orion-load/${w.index}`], { users: [u] });
+	if (s.rows.length === 0) {
+		bump(stats.outcomes, 'sign_in_with_link: no row (locked or deleted)');
+		if (!u.fragile && userQuiet(u, snap))
+			violation('a fresh sign-in link of a live, never-locked user signed nothing in', u.email);
+		return;
+	}
+	const row = s.rows[0];
+	if (row.user_id !== u.id)
+		violation('sign_in_with_link signed in another user', { expected: u.id, got: row.user_id });
+	bump(stats.outcomes, 'sign_in_with_link: signed in');
+	const again = await w.call('sign_in_with_link', AUTH, 'SELECT * FROM orion.sign_in_with_link($1)',
+		[token], { users: [u] });
+	if (again.rows.length)
+		violation('a sign-in link worked twice', u.email);
+	tx.effect(() => {
+		u.linkUnusedAt = 0;
+		u.verified = true;
+		addSession(u, row);
+	});
 }
 
 // Flags. 'load-rollout', 'load-admins' and 'load-null' are changed by
@@ -1524,6 +1635,8 @@ const ALL_OPS = [
 	op('reuse after', 1.5, opReuseAfter, false),
 	op('logout', 2.5, opLogout),
 	op('verify email', 2, opVerifyEmail),
+	op('reset password', 1, opResetPassword),
+	op('sign-in link', 1.5, opSignInLink),
 	op('flag_enabled', 10, (w, tx) => opFlag(w, tx, false)),
 	op('evaluate_flag', 5, (w, tx) => opFlag(w, tx, true)),
 	op('flag update', 1.5, opFlagUpdate),
@@ -1661,6 +1774,14 @@ async function finalChecks() {
 	invariant('one live email verification token per user at most', await one(
 		`SELECT count(*) AS n FROM (SELECT user_id FROM orion_auth.one_time_tokens
 		  WHERE used_at IS NULL AND revoked_at IS NULL GROUP BY user_id, purpose HAVING count(*) > 1) d`));
+	invariant('no live session older than its user\'s password reset by token', await one(
+		`SELECT count(*) AS n FROM orion_auth.one_time_tokens t JOIN orion_auth.sessions s ON s.user_id = t.user_id
+		  WHERE t.purpose = 'password_reset' AND t.used_at IS NOT NULL AND s.revoked_at IS NULL AND s.created_at < t.used_at`));
+	invariant('every used sign-in link started a session or was refused as locked, audited', await one(
+		`SELECT count(*) AS n FROM orion_auth.one_time_tokens t
+		  WHERE t.purpose = 'sign_in_link' AND t.used_at IS NOT NULL
+		    AND NOT EXISTS (SELECT FROM orion_auth.audit_logs a WHERE a.user_id = t.user_id
+		                       AND a.action IN ('auth.login', 'auth.login_failed') AND a.new_data->>'method' = 'sign_in_link')`));
 	invariant('anonymised notifications keep no metadata', await one(
 		'SELECT count(*) AS n FROM orion_notifications.notifications WHERE user_id = $1 AND metadata IS NOT NULL', [NIL_UUID]));
 	invariant('deleted users have no session, refresh token, notification, assignment or conversion left', await one(

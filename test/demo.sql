@@ -187,14 +187,39 @@ RESET ROLE;
 SELECT email, email_verified FROM orion_auth.users;
 
 \echo
-\echo '17. All of it is in the audit log (the auth service may append, not read):'
+\echo '17. Password reset: request_password_reset answers the same for every address,'
+\echo '    a token or NULL, in the same time (orion.email_request_min_duration); the'
+\echo '    application mails the token. Used once, it sets the new password, ends'
+\echo '    every session and lifts a lockout.'
+SET ROLE demo_auth_app;
+SELECT access_token FROM orion.login('grace@example.com', 'correct horse battery staple') \gset
+SELECT orion.request_password_reset('grace@example.com') AS reset_token \gset
+SELECT :'reset_token' AS "reset token to mail", orion.request_password_reset('nobody@example.com') AS "for an unknown address";
+SELECT orion.request_password_reset('grace@example.com') AS "asked again within orion.reset_request_interval";
+SELECT orion.reset_password(:'reset_token', 'a fresh passphrase for grace') = :'grace' AS "password reset";
+SELECT count(*) AS "rows, validate a session from before the reset" FROM orion.validate_session(:'access_token');
+SELECT count(*) AS "rows, login with the new password" FROM orion.login('grace@example.com', 'a fresh passphrase for grace');
+RESET ROLE;
+
+\echo
+\echo '18. Sign-in links: the same request, a token (orion_m_) that signs in once,'
+\echo '    without a password, and returns what login returns.'
+SET ROLE demo_auth_app;
+SELECT orion.request_sign_in_link('grace@example.com') AS link_token \gset
+SELECT user_id = :'grace' AS "signed in as grace", left(access_token, 8) || '...' AS access_token
+  FROM orion.sign_in_with_link(:'link_token', '198.51.100.4', 'Mail client');
+SELECT count(*) AS "rows, the same link again" FROM orion.sign_in_with_link(:'link_token');
+RESET ROLE;
+
+\echo
+\echo '19. All of it is in the audit log (the auth service may append, not read):'
 SELECT action, resource, new_data, ip_address, user_agent
   FROM orion_auth.audit_logs ORDER BY created_at, action;
 DROP ROLE demo_auth_app;
 
 
 \echo
-\echo '18. Feature flags. The original admin UI''s form: 25% of users, stable per user.'
+\echo '20. Feature flags. The original admin UI''s form: 25% of users, stable per user.'
 INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
     ('new-checkout', 'New checkout', true, '{"percentage": 25}'),
     ('norway-beta', 'Norway beta', true,
@@ -210,18 +235,18 @@ SELECT count(*) AS users,
   FROM demo_users;
 
 \echo
-\echo '19. Targeting: only users whose context says country NO.'
+\echo '21. Targeting: only users whose context says country NO.'
 SELECT c AS context, orion.flag_enabled('norway-beta', NULL, c) AS enabled
   FROM unnest(ARRAY['{"properties": {"country": "NO"}}', '{"properties": {"country": "SE"}}']::jsonb[]) AS c;
 
 \echo
-\echo '20. Variants split by weight, each user always in the same one:'
+\echo '22. Variants split by weight, each user always in the same one:'
 SELECT v->>'name' AS variant, v->'payload'->>'value' AS payload, count(*) AS users
   FROM demo_users, orion.flag_variant('button-color', id) AS v
  GROUP BY 1, 2 ORDER BY 1;
 
 \echo
-\echo '21. The same engine speaks Unleash: strategies, constraints, segments, variants,'
+\echo '23. The same engine speaks Unleash: strategies, constraints, segments, variants,'
 \echo '    dependencies, exactly as Unleash''s client API returns a toggle.'
 INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
     ('mobile-v2', 'Mobile v2', true, '{"strategies": [{"name": "flexibleRollout",
@@ -237,7 +262,7 @@ SELECT ctx->'properties'->>'appVersion' AS "app version", ctx->>'userId' AS "use
 SELECT orion.evaluate_flag('no-such-flag') AS "evaluate_flag('no-such-flag')";
 
 \echo
-\echo '22. A rollout orion cannot evaluate is refused when written, with its JSON path:'
+\echo '24. A rollout orion cannot evaluate is refused when written, with its JSON path:'
 \set ON_ERROR_STOP off
 UPDATE orion_feature_flags.feature_flags
    SET rollout = '{"strategies": [{"name": "flexibleRollout", "parameters": {"rollout": "150"}}]}'
@@ -246,7 +271,7 @@ UPDATE orion_feature_flags.feature_flags
 
 
 \echo
-\echo '23. AB testing. A pricing test with 80% of traffic, 50/50, and a control:'
+\echo '25. AB testing. A pricing test with 80% of traffic, 50/50, and a control:'
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active, traffic_allocation) VALUES
     ('pricing-page', 'Pricing page', '[{"key": "control", "name": "Current price", "isControl": true},
                                       {"key": "cheaper", "name": "Lower price"}]', true, 0.8);
@@ -260,7 +285,7 @@ SELECT id AS a_user, orion.assign_variant('pricing-page', id) AS first,
   FROM demo_users LIMIT 1;
 
 \echo
-\echo '24. Conversions come in (here: 10% of control users buy, 12% of the others):'
+\echo '26. Conversions come in (here: 10% of control users buy, 12% of the others):'
 SELECT count(*) FILTER (WHERE orion.track_conversion('pricing-page', id, 'purchase', 19.90)) AS conversions_tracked
   FROM demo_users
  WHERE random() < CASE orion.peek_variant('pricing-page', id) WHEN 'control' THEN 0.10 ELSE 0.12 END;
@@ -272,7 +297,7 @@ SELECT variant, is_control, users, conversions, round(conversion_rate::numeric, 
   FROM orion.ab_test_results('pricing-page', 'purchase');
 
 \echo
-\echo '25. Notifications, as a member of orion_notifications_service. in_app ones are'
+\echo '27. Notifications, as a member of orion_notifications_service. in_app ones are'
 \echo '    delivered by being stored; the others wait for a delivery worker.'
 SELECT array_agg(id) AS some_users FROM (SELECT id FROM demo_users LIMIT 3) AS u \gset
 CREATE ROLE demo_notify_app LOGIN IN ROLE orion_notifications_service;
@@ -298,7 +323,7 @@ SELECT orion.send_notification(gen_random_uuid(), 'x', 'email', 'Hi', 'Nobody re
 RESET ROLE;
 
 \echo
-\echo '26. Applications can LISTEN instead of polling: new notifications on'
+\echo '28. Applications can LISTEN instead of polling: new notifications on'
 \echo '    orion_notifications, and the original platform''s Redis keys on'
 \echo '    orion_cache_invalidate, both sent at commit (psql prints them as they come):'
 LISTEN orion_notifications;
@@ -308,7 +333,7 @@ UPDATE orion_feature_flags.feature_flags SET rollout = '{"percentage": 30}' WHER
 UNLISTEN *;
 
 \echo
-\echo '27. Deleting a user takes everything of theirs, in every service, in one'
+\echo '29. Deleting a user takes everything of theirs, in every service, in one'
 \echo '    statement: sessions and tokens, notifications, AB assignments and'
 \echo '    conversions. The audit log keeps its entries, and records the deletion.'
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active) VALUES
@@ -338,7 +363,7 @@ SELECT * FROM orion.find_orphans();
 DROP ROLE demo_notify_app, demo_profile_app;
 
 \echo
-\echo '28. Maintenance. Expired sessions and stale tokens are removed in batches that'
+\echo '30. Maintenance. Expired sessions and stale tokens are removed in batches that'
 \echo '    never wait on a login. Here, 1,000 sessions whose access tokens expired a'
 \echo '    minute ago, and 100 that are live:'
 INSERT INTO orion_auth.sessions (user_id, token, expires_at)

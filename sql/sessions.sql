@@ -215,35 +215,11 @@ SELECT action, new_data FROM orion_auth.audit_logs
 
 --
 -- No token is stored anywhere: every text and JSON column of every orion
--- table is searched for every token handed out above (with and without its
--- prefix).
+-- table is searched for every token handed out above.
 --
-CREATE TEMP TABLE found (place text, hits bigint);
-DO $$
-DECLARE
-    col record;
-    hits bigint;
-BEGIN
-    FOR col IN
-        SELECT n.nspname, c.relname, a.attname
-          FROM pg_attribute a
-          JOIN pg_class c ON c.oid = a.attrelid
-          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname LIKE 'orion\_%' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
-           AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'jsonb'::regtype)
-    LOOP
-        EXECUTE format('SELECT count(*) FROM %I.%I t, issued i
-                         WHERE strpos(t.%I::text, substr(i.access_token, 9)) > 0
-                            OR strpos(t.%I::text, substr(i.refresh_token, 9)) > 0',
-                       col.nspname, col.relname, col.attname, col.attname)
-           INTO hits;
-        INSERT INTO found VALUES (col.nspname || '.' || col.relname || '.' || col.attname, hits);
-    END LOOP;
-END
-$$;
-SELECT count(*) AS columns_searched, (SELECT count(*) * 2 FROM issued) AS tokens_searched,
-       coalesce(sum(hits), 0) AS tokens_found
-  FROM found;
+CREATE TEMP TABLE handed_out AS
+    SELECT access_token AS token FROM issued UNION ALL SELECT refresh_token FROM issued;
+\i sql/include/search_tokens.sql
 
 -- the auth functions are the auth service's; validate_session is everyone's
 SELECT p.oid::regprocedure AS function,

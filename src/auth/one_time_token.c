@@ -37,9 +37,12 @@
 #include "utils/wait_event.h"
 
 #include "auth/account_settings.h"
+#include "auth/email_address.h"
 #include "auth/one_time_token.h"
 #include "common/audit.h"
+#include "common/compat.h"
 #include "common/query.h"
+#include "common/request.h"
 
 static OrionQuery revoke_live_tokens = {
 	"UPDATE orion_auth.one_time_tokens"
@@ -212,11 +215,13 @@ AuditRequest(const char *action, const pg_uuid_t *user_id, const char *email,
 	OrionAuditWrite(&entry);
 }
 
-char *
-OrionOneTimeTokenRequest(OrionTokenKind kind, const char *email, int ttl, int interval,
+Datum
+OrionOneTimeTokenRequest(FunctionCallInfo fcinfo, OrionTokenKind kind, int ttl, int interval,
 						 const char *action)
 {
 	TimestampTz started = GetCurrentTimestamp();
+	text	   *email_arg;
+	char	   *email;
 	Datum		values[3];
 	bool		isnull;
 	pg_uuid_t	user_id;
@@ -224,6 +229,13 @@ OrionOneTimeTokenRequest(OrionTokenKind kind, const char *email, int ttl, int in
 	char	   *token = NULL;
 	TimestampTz expires_at;
 
+	ORION_REQUIRE_ARG(fcinfo, 0, "email");
+	email_arg = PG_GETARG_TEXT_PP(0);
+	OrionEmailCheck(VARDATA_ANY(email_arg), VARSIZE_ANY_EXHDR(email_arg));
+	email = text_to_cstring(email_arg);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	values[0] = CStringGetTextDatum(email);
 	if (OrionQueryRun(&lock_user_by_email, values, NULL, false, 1) == 0)
 		AuditRequest(action, NULL, email, "unknown_email", NULL);
@@ -245,6 +257,9 @@ OrionOneTimeTokenRequest(OrionTokenKind kind, const char *email, int ttl, int in
 		}
 	}
 
+	SPI_finish();
 	WaitUntil(TimestampTzPlusMilliseconds(started, orion_email_request_min_duration));
-	return token;
+	if (token == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(token));
 }

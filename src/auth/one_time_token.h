@@ -14,6 +14,7 @@
 #define ORION_ONE_TIME_TOKEN_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "utils/uuid.h"
 
 #include "auth/token.h"
@@ -37,16 +38,17 @@ extern bool OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
 								 pg_uuid_t *user_id, char **email);
 
 /*
- * The start of a flow from an email address (password reset, sign-in link):
- * a new token of kind for the user who has that address, unless a live one
- * of theirs is younger than interval seconds (0: no limit). Audited as
- * action either way, with the reason when no token is issued
- * (unknown_email, rate_limited). Returns the token, or NULL; takes at least
+ * The body of a function that starts a flow from an email address, its
+ * one argument (request_password_reset, request_sign_in_link): a new token
+ * of kind for the user who has that address, unless a live one of theirs is
+ * younger than interval seconds (0: no limit). Audited as action either
+ * way, with the reason when no token is issued (unknown_email,
+ * rate_limited). Returns the token as text, or NULL; takes at least
  * orion.email_request_min_duration whatever the answer, so that neither the
- * answer nor its time tells whether the address has an account. SPI must
- * be connected.
+ * answer nor its time tells whether the address has an account. A NULL or
+ * malformed address is refused first, alike for every address.
  */
-extern char *OrionOneTimeTokenRequest(OrionTokenKind kind, const char *email, int ttl,
+extern Datum OrionOneTimeTokenRequest(FunctionCallInfo fcinfo, OrionTokenKind kind, int ttl,
 									  int interval, const char *action);
 
 #endif							/* ORION_ONE_TIME_TOKEN_H */

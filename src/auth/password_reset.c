@@ -28,7 +28,6 @@
 
 #include "auth/account.h"
 #include "auth/account_settings.h"
-#include "auth/email_address.h"
 #include "auth/one_time_token.h"
 #include "auth/password.h"
 #include "common/compat.h"
@@ -46,22 +45,9 @@ PG_FUNCTION_INFO_V1(orion_request_password_reset);
 Datum
 orion_request_password_reset(PG_FUNCTION_ARGS)
 {
-	text	   *email;
-	char	   *token;
-
-	ORION_REQUIRE_ARG(fcinfo, 0, "email");
-	email = PG_GETARG_TEXT_PP(0);
-	OrionEmailCheck(VARDATA_ANY(email), VARSIZE_ANY_EXHDR(email));
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	token = OrionOneTimeTokenRequest(ORION_TOKEN_PASSWORD_RESET, text_to_cstring(email),
-									 orion_password_reset_ttl, orion_reset_request_interval,
-									 "auth.password_reset_requested");
-	SPI_finish();
-	if (token == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(token));
+	return OrionOneTimeTokenRequest(fcinfo, ORION_TOKEN_PASSWORD_RESET,
+									orion_password_reset_ttl, orion_reset_request_interval,
+									"auth.password_reset_requested");
 }
 
 /*

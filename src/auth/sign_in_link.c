@@ -28,7 +28,6 @@
 #include "utils/uuid.h"
 
 #include "auth/account_settings.h"
-#include "auth/email_address.h"
 #include "auth/one_time_token.h"
 #include "auth/session.h"
 #include "common/audit.h"
@@ -53,22 +52,9 @@ PG_FUNCTION_INFO_V1(orion_request_sign_in_link);
 Datum
 orion_request_sign_in_link(PG_FUNCTION_ARGS)
 {
-	text	   *email;
-	char	   *token;
-
-	ORION_REQUIRE_ARG(fcinfo, 0, "email");
-	email = PG_GETARG_TEXT_PP(0);
-	OrionEmailCheck(VARDATA_ANY(email), VARSIZE_ANY_EXHDR(email));
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	token = OrionOneTimeTokenRequest(ORION_TOKEN_SIGN_IN_LINK, text_to_cstring(email),
-									 orion_sign_in_link_ttl, orion_sign_in_link_request_interval,
-									 "auth.sign_in_link_requested");
-	SPI_finish();
-	if (token == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(token));
+	return OrionOneTimeTokenRequest(fcinfo, ORION_TOKEN_SIGN_IN_LINK,
+									orion_sign_in_link_ttl, orion_sign_in_link_request_interval,
+									"auth.sign_in_link_requested");
 }
 
 /*

@@ -98,6 +98,13 @@ SET orion.sign_in_link_request_interval = '-1';
 -- the refusals changed nothing: the link still works
 SELECT count(*) AS still_works FROM orion.sign_in_with_link(:'mo_link');
 
+-- a password reset ends the links mailed before it
+SELECT orion.request_sign_in_link('mo@example.com') AS mo_old_link \gset
+SELECT orion.set_password(:'mo', 'an administrator''s new passphrase');
+SELECT revoked_at IS NOT NULL AS revoked FROM orion_auth.one_time_tokens
+ WHERE token = encode(sha256(convert_to(:'mo_old_link', 'UTF8')), 'hex');
+SELECT count(*) AS link_after_reset FROM orion.sign_in_with_link(:'mo_old_link');
+
 --
 -- Privileges: the auth service's
 --

@@ -116,6 +116,16 @@ Purpose(OrionTokenKind kind)
 	return NULL;				/* keep the compiler quiet */
 }
 
+void
+OrionOneTimeTokenRevoke(OrionTokenKind kind, const pg_uuid_t *user_id)
+{
+	Datum		values[2];
+
+	values[0] = UUIDPGetDatum(user_id);
+	values[1] = CStringGetTextDatum(Purpose(kind));
+	OrionQueryRun(&revoke_live_tokens, values, NULL, false, 0);
+}
+
 char *
 OrionOneTimeTokenIssue(OrionTokenKind kind, const pg_uuid_t *user_id, const char *email,
 					   int ttl, TimestampTz *expires_at)
@@ -124,11 +134,11 @@ OrionOneTimeTokenIssue(OrionTokenKind kind, const pg_uuid_t *user_id, const char
 	char		digest[ORION_TOKEN_DIGEST_HEX_LEN + 1];
 	Datum		values[5];
 
-	values[0] = UUIDPGetDatum(user_id);
-	values[1] = CStringGetTextDatum(Purpose(kind));
-	OrionQueryRun(&revoke_live_tokens, values, NULL, false, 0);
+	OrionOneTimeTokenRevoke(kind, user_id);
 
 	OrionTokenDigest(token, ORION_TOKEN_LEN, digest);
+	values[0] = UUIDPGetDatum(user_id);
+	values[1] = CStringGetTextDatum(Purpose(kind));
 	*expires_at = GetCurrentTransactionStartTimestamp() + (int64) ttl * USECS_PER_SEC;
 	values[2] = CStringGetTextDatum(digest);
 	values[3] = CStringGetTextDatum(email);

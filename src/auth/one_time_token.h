@@ -27,6 +27,9 @@
 extern char *OrionOneTimeTokenIssue(OrionTokenKind kind, const pg_uuid_t *user_id,
 									const char *email, int ttl, TimestampTz *expires_at);
 
+/* Revoke the user's live tokens of kind. SPI must be connected. */
+extern void OrionOneTimeTokenRevoke(OrionTokenKind kind, const pg_uuid_t *user_id);
+
 /*
  * Use a token: when s (len bytes) is a live token of kind whose user still
  * has the address it was issued for, mark it used, set *user_id and

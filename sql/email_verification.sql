@@ -61,6 +61,18 @@ SELECT orion.request_email_verification(:'walt') AS walt_new \gset
 UPDATE orion_auth.users SET email = 'Walter@Example.COM' WHERE id = :'walt';
 SELECT orion.verify_email(:'walt_new') = :'walt' AS same_address_other_case;
 
+-- a verified address that changes is not verified any more; a change of
+-- letter case is no change, and an UPDATE that sets email_verified wins
+UPDATE orion_auth.users SET email = 'walter@example.com' WHERE id = :'walt';
+SELECT email_verified AS verified_after_a_case_change FROM orion_auth.users WHERE id = :'walt';
+UPDATE orion_auth.users SET email = 'walt@example.net' WHERE id = :'walt';
+SELECT email_verified AS verified_after_a_new_address FROM orion_auth.users WHERE id = :'walt';
+UPDATE orion_auth.users SET email = 'walt@example.org', email_verified = true WHERE id = :'walt';
+SELECT email_verified AS set_in_the_same_update FROM orion_auth.users WHERE id = :'walt';
+UPDATE orion_user.users SET email = 'walt@example.com' WHERE id = :'walt';
+SELECT email_verified AS changed_through_the_user_service FROM orion_auth.users WHERE id = :'walt';
+UPDATE orion_auth.users SET email = 'walter@example.com', email_verified = true WHERE id = :'walt';
+
 --
 -- Expiry: a token works until expires_at
 --

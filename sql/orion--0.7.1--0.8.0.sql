@@ -353,6 +353,23 @@ GRANT EXECUTE ON FUNCTION
     orion.sign_in_with_link(text, text, text)
     TO orion_auth_service;
 
+-- a changed address is not verified (a change of letter case is no change,
+-- as for the tokens; an UPDATE that sets email_verified itself wins)
+CREATE FUNCTION orion.unverify_changed_email()
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'orion_unverify_changed_email'
+    LANGUAGE C;
+COMMENT ON FUNCTION orion.unverify_changed_email() IS 'Trigger: clears email_verified when a user''s address changes';
+REVOKE ALL ON FUNCTION orion.unverify_changed_email() FROM PUBLIC;
+
+CREATE TRIGGER unverify_changed_email
+    BEFORE UPDATE OF email ON orion_auth.users
+    FOR EACH ROW
+    WHEN (pg_catalog.lower(OLD.email) IS DISTINCT FROM pg_catalog.lower(NEW.email)
+          AND OLD.email_verified IS NOT DISTINCT FROM NEW.email_verified)
+    EXECUTE FUNCTION orion.unverify_changed_email();
+COMMENT ON TRIGGER unverify_changed_email ON orion_auth.users IS 'Clears email_verified when the address changes (other than in letter case) and the UPDATE does not set it';
+
 -- maintenance counts the one-time tokens it removes: a column of the
 -- record, and of run_maintenance, maintenance_backlog and the status view,
 -- which are made again (their result types change)

@@ -120,6 +120,7 @@ INSERT INTO readme_callers VALUES
     ('orion.schedule_maintenance(text)', 'admin', 'Caller needs orion_admin (and pg_cron''s own privileges).'),
     ('orion.unschedule_maintenance()', 'admin', 'Caller needs orion_admin (and pg_cron''s own privileges).'),
     ('orion.audit_role_change()', 'trigger', 'a trigger on orion_auth.users'),
+    ('orion.unverify_changed_email()', 'trigger', 'a trigger on orion_auth.users'),
     ('orion.audit_change()', 'trigger', 'a trigger on flags, segments, AB tests'),
     ('orion.cache_invalidate()', 'trigger', 'a trigger on flags, segments, AB tests'),
     ('orion.check_user_reference()', 'trigger', 'a trigger on notifications, assignments'),

@@ -8,7 +8,8 @@
  * the application to put in a link. verify_email answers NULL for a token
  * that does not work (unknown, malformed, expired, used, replaced by a newer
  * one, or issued for an address the user no longer has) without saying
- * which, as logout answers false.
+ * which, as logout answers false. A changed address is not verified
+ * (unverify_changed_email).
  *
  * Copyright (c) 2026, the orion authors
  *
@@ -18,9 +19,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -203,4 +206,39 @@ orion_verify_email(PG_FUNCTION_ARGS)
 	result = palloc(sizeof(pg_uuid_t));
 	memcpy(result, &user_id, sizeof(pg_uuid_t));
 	PG_RETURN_UUID_P(result);
+}
+
+/*
+ * Trigger orion.unverify_changed_email(), BEFORE UPDATE OF email ON
+ * orion_auth.users FOR EACH ROW, fired (by its WHEN clause) when the address
+ * changes other than in letter case and the same UPDATE does not set
+ * email_verified itself: a new address is not verified until a token sent
+ * to it is used, as the old address's tokens stop working.
+ */
+PG_FUNCTION_INFO_V1(orion_unverify_changed_email);
+Datum
+orion_unverify_changed_email(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	int			column;
+	Datum		value = BoolGetDatum(false);
+	bool		isnull = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orion.unverify_changed_email() must be fired BEFORE UPDATE FOR EACH ROW")));
+
+	column = SPI_fnumber(trigdata->tg_relation->rd_att, "email_verified");
+	if (column <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orion.unverify_changed_email() needs a column \"email_verified\"")));
+
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
+													 trigdata->tg_relation->rd_att,
+													 1, &column, &value, &isnull));
 }

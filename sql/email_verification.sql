@@ -69,6 +69,9 @@ UPDATE orion_auth.users SET email = 'walt@example.net' WHERE id = :'walt';
 SELECT email_verified AS verified_after_a_new_address FROM orion_auth.users WHERE id = :'walt';
 UPDATE orion_auth.users SET email = 'walt@example.org', email_verified = true WHERE id = :'walt';
 SELECT email_verified AS set_in_the_same_update FROM orion_auth.users WHERE id = :'walt';
+-- also when it was verified already: setting it to what it was still says so
+UPDATE orion_auth.users SET email = 'walt@example.info', email_verified = true WHERE id = :'walt';
+SELECT email_verified AS kept_in_the_same_update FROM orion_auth.users WHERE id = :'walt';
 UPDATE orion_user.users SET email = 'walt@example.com' WHERE id = :'walt';
 SELECT email_verified AS changed_through_the_user_service FROM orion_auth.users WHERE id = :'walt';
 UPDATE orion_auth.users SET email = 'walter@example.com', email_verified = true WHERE id = :'walt';

@@ -567,7 +567,8 @@ CREATE TRIGGER audit_role_change
 COMMENT ON TRIGGER audit_role_change ON orion_auth.users IS 'Writes a user.role_changed audit entry when a user''s role changes';
 
 -- a changed address is not verified (a change of letter case is no change,
--- as for the tokens; an UPDATE that sets email_verified itself wins)
+-- as for the tokens; an UPDATE that sets email_verified itself wins: the
+-- trigger function sees which columns it sets)
 CREATE FUNCTION orion.unverify_changed_email()
     RETURNS trigger
     AS 'MODULE_PATHNAME', 'orion_unverify_changed_email'
@@ -578,8 +579,7 @@ REVOKE ALL ON FUNCTION orion.unverify_changed_email() FROM PUBLIC;
 CREATE TRIGGER unverify_changed_email
     BEFORE UPDATE OF email ON orion_auth.users
     FOR EACH ROW
-    WHEN (pg_catalog.lower(OLD.email) IS DISTINCT FROM pg_catalog.lower(NEW.email)
-          AND OLD.email_verified IS NOT DISTINCT FROM NEW.email_verified)
+    WHEN (pg_catalog.lower(OLD.email) IS DISTINCT FROM pg_catalog.lower(NEW.email))
     EXECUTE FUNCTION orion.unverify_changed_email();
 COMMENT ON TRIGGER unverify_changed_email ON orion_auth.users IS 'Clears email_verified when the address changes (other than in letter case) and the UPDATE does not set it';
 

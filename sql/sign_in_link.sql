@@ -29,8 +29,9 @@ SELECT new_data->>'reason' AS reason, user_id = :'lena' AS about_lena
   FROM orion_auth.audit_logs WHERE action = 'auth.sign_in_link_requested' ORDER BY created_at, id;
 
 --
--- The link signs in once, with login's columns, and verifies the address,
--- also under orion.require_verified_email
+-- The link signs in once, with login's columns, also under
+-- orion.require_verified_email, without marking the address verified: the
+-- password someone set when registering it is not let in by the link
 --
 SET orion.require_verified_email = on;
 SELECT count(*) AS password_refused_unverified FROM orion.login('lena@example.com', 'correct horse battery staple');
@@ -47,7 +48,7 @@ SELECT email_verified, last_login_at IS NOT NULL AS last_login FROM orion_auth.u
 SELECT new_data, ip_address, user_agent FROM orion_auth.audit_logs
  WHERE action = 'auth.login' AND user_id = :'lena';
 SELECT count(*) AS used_again FROM orion.sign_in_with_link(:'link1');
-SELECT count(*) AS password_now_verified FROM orion.login('lena@example.com', 'correct horse battery staple');
+SELECT count(*) AS password_still_refused FROM orion.login('lena@example.com', 'correct horse battery staple');
 RESET orion.require_verified_email;
 
 --
@@ -104,6 +105,10 @@ SELECT orion.set_password(:'mo', 'an administrator''s new passphrase');
 SELECT revoked_at IS NOT NULL AS revoked FROM orion_auth.one_time_tokens
  WHERE token = encode(sha256(convert_to(:'mo_old_link', 'UTF8')), 'hex');
 SELECT count(*) AS link_after_reset FROM orion.sign_in_with_link(:'mo_old_link');
+-- so does signing out everywhere
+SELECT orion.request_sign_in_link('mo@example.com') AS mo_old_link \gset
+SELECT orion.revoke_all_sessions(:'mo') >= 0 AS signed_out;
+SELECT count(*) AS link_after_sign_out FROM orion.sign_in_with_link(:'mo_old_link');
 
 --
 -- Privileges: the auth service's

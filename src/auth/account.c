@@ -24,7 +24,6 @@
 
 #include "auth/account.h"
 #include "auth/email_address.h"
-#include "auth/one_time_token.h"
 #include "auth/password.h"
 #include "auth/session.h"
 #include "common/audit.h"
@@ -127,9 +126,6 @@ OrionAccountResetPassword(const pg_uuid_t *user_id, const char *password, size_t
 	values[1] = CStringGetTextDatum(OrionPasswordHash(password, len));
 	OrionQueryRun(&reset_hash, values, NULL, false, 0);
 	revoked = OrionRevokeUserSessions(user_id, NULL, "password_reset");
-	/* and the ways back in that were mailed before: a reset ends them too */
-	OrionOneTimeTokenRevoke(ORION_TOKEN_PASSWORD_RESET, user_id);
-	OrionOneTimeTokenRevoke(ORION_TOKEN_SIGN_IN_LINK, user_id);
 	data[0] = psprintf(UINT64_FORMAT, revoked);
 	data[1] = OrionJsonString(by);
 	AuditUser(NULL, "auth.password_reset", user_id, OrionJsonObject(2, keys, data));

@@ -18,9 +18,9 @@
  * A password reset, by an administrator (set_password) or by a reset token
  * (reset_password): store the new password (len bytes, checked by the
  * caller), lift a lockout, revoke every session and refresh token of the
- * user and their unused reset tokens and sign-in links, and audit
- * auth.password_reset with by. The user's row must be
- * locked; SPI must be connected.
+ * user (and their unused reset tokens and sign-in links: see
+ * OrionRevokeUserSessions), and audit auth.password_reset with by. The
+ * user's row must be locked; SPI must be connected.
  */
 extern void OrionAccountResetPassword(const pg_uuid_t *user_id, const char *password,
 									  size_t len, const char *by);

@@ -20,17 +20,16 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
+#include "access/sysattr.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/bitmapset.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
+#include "utils/acl.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -69,29 +68,14 @@ AuditVerification(const char *action, const pg_uuid_t *user_id, const char *emai
 	OrionAuditWrite(&entry);
 }
 
-/* Who owns the notifications table: the one who may write it. */
-static Oid
-NotificationsOwner(void)
-{
-	Oid			relid = get_relname_relid("notifications",
-										  get_namespace_oid("orion_notifications", false));
-	HeapTuple	tuple;
-	Oid			owner;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "orion_notifications.notifications does not exist");
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
-
 /*
- * The email notification that carries the token, queued in the
- * notifications service as its owner: the auth service may not write
- * notifications, and must not gain the right to write any notification
- * by this. The insert runs as a security-restricted operation, as
- * PostgreSQL's own foreign key checks do.
+ * The email notification that carries the token, queued as the
+ * notifications service (orion_notifications_service, which may insert
+ * notifications): the auth service may not write notifications, and must
+ * not gain the right to write any notification by this. The insert runs as
+ * a security-restricted operation, as PostgreSQL's own foreign key checks
+ * do, and with search_path pinned, so that no trigger on the table runs
+ * with the caller's search_path.
  */
 static void
 QueueVerificationEmail(const pg_uuid_t *user_id, const char *email, const char *token,
@@ -105,9 +89,10 @@ QueueVerificationEmail(const pg_uuid_t *user_id, const char *email, const char *
 	const char *keys[] = {"purpose", "email", "token", "expires_at"};
 	const char *data[4];
 	Datum		values[3];
-	Oid			owner;
+	Oid			service = get_role_oid("orion_notifications_service", false);
 	Oid			save_userid;
 	int			save_sec_context;
+	int			pinned;
 
 	data[0] = OrionJsonString("email_verification");
 	data[1] = OrionJsonString(email);
@@ -117,11 +102,12 @@ QueueVerificationEmail(const pg_uuid_t *user_id, const char *email, const char *
 	values[1] = CStringGetTextDatum(psprintf("Confirm that %s is your address.", email));
 	values[2] = JsonbPGetDatum(OrionJsonObject(4, keys, data));
 
-	owner = NotificationsOwner();
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+	SetUserIdAndSecContext(service, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	pinned = OrionPinSearchPath();
 	OrionQueryRun(&insert_notification, values, NULL, false, 0);
+	OrionUnpinSearchPath(pinned);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
@@ -141,6 +127,9 @@ orion_request_email_verification(PG_FUNCTION_ARGS)
 	bool		isnull;
 	char	   *email;
 	char	   *token;
+	text	   *result;
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext spi;
 	TimestampTz expires_at;
 
 	ORION_REQUIRE_ARG(fcinfo, 0, "user_id");
@@ -165,8 +154,12 @@ orion_request_email_verification(PG_FUNCTION_ARGS)
 					  timestamptz_to_str(expires_at));
 	if (orion_verification_notify)
 		QueueVerificationEmail(user_id, email, token, timestamptz_to_str(expires_at));
+	/* the answer must outlive SPI_finish, which frees SPI's memory */
+	spi = MemoryContextSwitchTo(caller);
+	result = cstring_to_text(token);
+	MemoryContextSwitchTo(spi);
 	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(token));
+	PG_RETURN_TEXT_P(result);
 }
 
 /*
@@ -211,9 +204,9 @@ orion_verify_email(PG_FUNCTION_ARGS)
 /*
  * Trigger orion.unverify_changed_email(), BEFORE UPDATE OF email ON
  * orion_auth.users FOR EACH ROW, fired (by its WHEN clause) when the address
- * changes other than in letter case and the same UPDATE does not set
- * email_verified itself: a new address is not verified until a token sent
- * to it is used, as the old address's tokens stop working.
+ * changes other than in letter case: a new address is not verified until a
+ * token sent to it is used, as the old address's tokens stop working. An
+ * UPDATE that sets email_verified itself (even to the value it had) wins.
  */
 PG_FUNCTION_INFO_V1(orion_unverify_changed_email);
 Datum
@@ -237,6 +230,10 @@ orion_unverify_changed_email(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("orion.unverify_changed_email() needs a column \"email_verified\"")));
+
+	/* an UPDATE that sets email_verified itself says what it is */
+	if (bms_is_member(column - FirstLowInvalidHeapAttributeNumber, trigdata->tg_updatedcols))
+		return PointerGetDatum(trigdata->tg_newtuple);
 
 	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_newtuple,
 													 trigdata->tg_relation->rd_att,

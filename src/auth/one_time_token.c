@@ -76,8 +76,19 @@ static OrionQuery lock_live_token = {
 	2, {UUIDOID, TEXTOID}, NULL
 };
 
+/*
+ * A request never waits for its user's row: a wait would take longer for
+ * a known address than for an unknown one, and a request could hold up the
+ * user's logins. A row locked meanwhile answers as rate-limited ("busy").
+ */
 static OrionQuery lock_user_by_email = {
-	"SELECT id, email FROM orion_auth.users WHERE pg_catalog.lower(email) = pg_catalog.lower($1) FOR UPDATE",
+	"SELECT id, email FROM orion_auth.users WHERE pg_catalog.lower(email) = pg_catalog.lower($1)"
+	" FOR NO KEY UPDATE SKIP LOCKED",
+	1, {TEXTOID}, NULL
+};
+
+static OrionQuery find_user_by_email = {
+	"SELECT id, email FROM orion_auth.users WHERE pg_catalog.lower(email) = pg_catalog.lower($1)",
 	1, {TEXTOID}, NULL
 };
 
@@ -208,8 +219,8 @@ WaitUntil(TimestampTz end)
 }
 
 static void
-AuditRequest(const char *action, const pg_uuid_t *user_id, const char *email,
-			 const char *reason, const char *expires_at)
+AuditRequest(const char *action, const pg_uuid_t *user_id, const pg_uuid_t *about,
+			 const char *email, const char *reason, const char *expires_at)
 {
 	OrionAuditEntry entry = {0};
 	const char *keys[] = {"email", reason ? "reason" : "expires_at"};
@@ -220,7 +231,7 @@ AuditRequest(const char *action, const pg_uuid_t *user_id, const char *email,
 	entry.user_id = user_id;
 	entry.action = action;
 	entry.resource = "user";
-	entry.resource_id = user_id ? OrionUuidText(user_id) : NULL;
+	entry.resource_id = about ? OrionUuidText(about) : NULL;
 	entry.new_data = OrionJsonObject(2, keys, values);
 	OrionAuditWrite(&entry);
 }
@@ -236,7 +247,9 @@ OrionOneTimeTokenRequest(FunctionCallInfo fcinfo, OrionTokenKind kind, int ttl, 
 	bool		isnull;
 	pg_uuid_t	user_id;
 	char	   *user_email;
-	char	   *token = NULL;
+	char	   *token;
+	text	   *result = NULL;
+	MemoryContext caller = CurrentMemoryContext;
 	TimestampTz expires_at;
 
 	ORION_REQUIRE_ARG(fcinfo, 0, "email");
@@ -248,7 +261,21 @@ OrionOneTimeTokenRequest(FunctionCallInfo fcinfo, OrionTokenKind kind, int ttl, 
 		elog(ERROR, "SPI_connect failed");
 	values[0] = CStringGetTextDatum(email);
 	if (OrionQueryRun(&lock_user_by_email, values, NULL, false, 1) == 0)
-		AuditRequest(action, NULL, email, "unknown_email", NULL);
+	{
+		/* unknown, or its row locked by a login, a token use or a request */
+		if (OrionQueryRun(&find_user_by_email, values, NULL, false, 1) == 0)
+			AuditRequest(action, NULL, NULL, email, "unknown_email", NULL);
+		else
+		{
+			/*
+			 * Audited about the user, not as them: audit_logs.user_id
+			 * would take a key-share lock on the held row, and wait.
+			 */
+			memcpy(&user_id, DatumGetUUIDP(OrionQueryGet(0, 1, &isnull)), sizeof(user_id));
+			AuditRequest(action, NULL, &user_id, TextDatumGetCString(OrionQueryGet(0, 2, &isnull)),
+						 "busy", NULL);
+		}
+	}
 	else
 	{
 		memcpy(&user_id, DatumGetUUIDP(OrionQueryGet(0, 1, &isnull)), sizeof(user_id));
@@ -259,17 +286,23 @@ OrionOneTimeTokenRequest(FunctionCallInfo fcinfo, OrionTokenKind kind, int ttl, 
 		values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp() -
 										(int64) interval * USECS_PER_SEC);
 		if (interval > 0 && OrionQueryRun(&live_token_since, values, NULL, false, 1) > 0)
-			AuditRequest(action, &user_id, user_email, "rate_limited", NULL);
+			AuditRequest(action, &user_id, &user_id, user_email, "rate_limited", NULL);
 		else
 		{
+			MemoryContext spi;
+
 			token = OrionOneTimeTokenIssue(kind, &user_id, user_email, ttl, &expires_at);
-			AuditRequest(action, &user_id, user_email, NULL, timestamptz_to_str(expires_at));
+			AuditRequest(action, &user_id, &user_id, user_email, NULL, timestamptz_to_str(expires_at));
+			/* the answer must outlive SPI_finish, which frees SPI's memory */
+			spi = MemoryContextSwitchTo(caller);
+			result = cstring_to_text(token);
+			MemoryContextSwitchTo(spi);
 		}
 	}
 
 	SPI_finish();
 	WaitUntil(TimestampTzPlusMilliseconds(started, orion_email_request_min_duration));
-	if (token == NULL)
+	if (result == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(token));
+	PG_RETURN_TEXT_P(result);
 }

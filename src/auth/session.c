@@ -38,6 +38,7 @@
 #include "utils/uuid.h"
 
 #include "auth/account_settings.h"
+#include "auth/one_time_token.h"
 #include "auth/password.h"
 #include "auth/session.h"
 #include "auth/token.h"
@@ -300,6 +301,9 @@ OrionRevokeUserSessions(const pg_uuid_t *user_id, const pg_uuid_t *keep_session,
 	values[2] = CStringGetTextDatum(reason);
 	ended = OrionQueryRun(&revoke_user_sessions, values, nulls, false, 0);
 	OrionQueryRun(&revoke_user_refresh_tokens, values, nulls, false, 0);
+	/* and the ways in that were mailed before: they would open a new session */
+	OrionOneTimeTokenRevoke(ORION_TOKEN_PASSWORD_RESET, user_id);
+	OrionOneTimeTokenRevoke(ORION_TOKEN_SIGN_IN_LINK, user_id);
 	return ended;
 }
 

@@ -18,8 +18,9 @@
 
 /*
  * Revoke every live session of user_id and their refresh tokens, except
- * keep_session (may be NULL), with reason. Returns how many sessions ended.
- * SPI must be connected.
+ * keep_session (may be NULL), with reason, and the user's unused password
+ * reset tokens and sign-in links, which would open new ones. Returns how
+ * many sessions ended. SPI must be connected.
  */
 extern uint64 OrionRevokeUserSessions(const pg_uuid_t *user_id,
 									  const pg_uuid_t *keep_session,

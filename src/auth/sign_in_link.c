@@ -6,11 +6,16 @@
  *
  * request_sign_in_link answers as request_password_reset does: the token or
  * NULL, in the same time whether or not the address has an account.
- * sign_in_with_link returns login's row. The link proves the address, so
- * it is marked verified and orion.require_verified_email does not stand in
- * the way. A locked account stays locked: the lockout answers guessed
- * passwords, and the link's holder may be the one guessing; the refusal
- * uses the link up and is audited as login's is.
+ * sign_in_with_link returns login's row. The link proves the address for
+ * this sign-in, so orion.require_verified_email does not stand in its way,
+ * but it does not mark the address verified: whoever registered the
+ * address first chose the password, and a verified address would let that
+ * password in too (account pre-hijacking). verify_email, or a reset that
+ * replaces the password, verifies it.
+ *
+ * A locked account stays locked: the lockout answers guessed passwords, and
+ * the link's holder may be the one guessing; the refusal uses the link up
+ * and is audited as login's is.
  *
  * Copyright (c) 2026, the orion authors
  *
@@ -35,8 +40,8 @@
 #include "common/query.h"
 #include "common/request.h"
 
-static OrionQuery verify_unless_locked = {
-	"UPDATE orion_auth.users SET email_verified = true"
+static OrionQuery not_locked = {
+	"SELECT 1 FROM orion_auth.users"
 	" WHERE id = $1 AND coalesce(locked_until <= pg_catalog.now(), true)",
 	1, {UUIDOID}, NULL
 };
@@ -88,7 +93,7 @@ orion_sign_in_with_link(PG_FUNCTION_ARGS)
 							 VARSIZE_ANY_EXHDR(token), &user_id, &email))
 	{
 		values[0] = UUIDPGetDatum(&user_id);
-		if (OrionQueryRun(&verify_unless_locked, values, NULL, false, 0) > 0)
+		if (OrionQueryRun(&not_locked, values, NULL, false, 1) > 0)
 			OrionSessionStart(fcinfo, &user_id, "sign_in_link", NULL, ip, agent);
 		else
 		{

@@ -963,7 +963,7 @@ async function opLogout(w, tx) {
 }
 
 // One op at a time per user that may verify the address (an email
-// verification, a password reset, a sign-in link), so that "verified
+// verification, a password reset), so that "verified
 // already" cannot happen unless orion is wrong.
 function holdVerifying(tx, u) {
 	u.verifying = true;
@@ -1010,9 +1010,9 @@ async function opVerifyEmail(w, tx) {
 // session of the user ends and only the new password works. While a reset
 // is under way the user is not quiet (userQuiet), so that the logins,
 // validations and refreshes of others that it overtakes are not judged by
-// the old model. A request answers NULL only when the user's last token is
-// unused and younger than orion.reset_request_interval (60 s): after a use
-// that failed.
+// the old model. A request may answer NULL for a live user (rate-limited, or
+// busy: another call held the user's row), so NULL is counted, not judged;
+// regress and isolation tests pin those answers down.
 async function opResetPassword(w, tx) {
 	const u = pickUser((x) => x.state === 'live' && x.resetting === 0 && !x.verifying);
 	if (!u)
@@ -1030,15 +1030,13 @@ async function opResetPassword(w, tx) {
 		[email], { users: [u] });
 	const token = r.rows[0].token;
 	if (token === null) {
-		bump(stats.outcomes, 'request_password_reset: NULL (rate-limited or user deleted)');
-		if (quiet() && !(u.resetUnusedAt && Date.now() - u.resetUnusedAt < 61000))
-			violation('request_password_reset of a live user returned NULL', u.email);
+		// NULL: rate-limited, deleted, or busy (another call held the row)
+		bump(stats.outcomes, 'request_password_reset: NULL (rate-limited, busy or deleted)');
 		return;
 	}
 	if (!/^orion_p_[A-Za-z0-9_-]{43}$/.test(token))
 		violation('request_password_reset returned no token', token);
 	const password = `reset ${w.index} ${randInt(0, 1e9)}`;
-	u.resetUnusedAt = Date.now();
 	const v = await w.call('reset_password', AUTH, 'SELECT orion.reset_password($1, $2) AS user_id',
 		[token, password], { users: [u] });
 	const got = v.rows[0].user_id;
@@ -1058,33 +1056,30 @@ async function opResetPassword(w, tx) {
 	tx.effect(() => {
 		u.password = password;
 		u.verified = true;
-		u.resetUnusedAt = 0;
 		for (const s of u.sessions)
 			s.revoked = true;
 	});
 }
 
 // Sign-in link, requested by address and used at once: a new session, as
-// a login's. Fragile users may be locked, and a locked account stays so.
+// a login's (it does not verify the address). Fragile users may be locked,
+// and a locked account stays so.
 async function opSignInLink(w, tx) {
-	const u = pickUser((x) => x.state === 'live' && !x.verifying);
+	const u = pickUser();
 	if (!u)
 		return;
 	useUser(tx, u);
-	holdVerifying(tx, u);
 	const snap = userSnap(u);
 	const r = await w.call('request_sign_in_link', AUTH, 'SELECT orion.request_sign_in_link($1) AS token',
 		[u.email], { users: [u] });
 	const token = r.rows[0].token;
 	if (token === null) {
-		bump(stats.outcomes, 'request_sign_in_link: NULL (rate-limited or user deleted)');
-		if (userQuiet(u, snap) && !(u.linkUnusedAt && Date.now() - u.linkUnusedAt < 61000))
-			violation('request_sign_in_link of a live user returned NULL', u.email);
+		// NULL: rate-limited, deleted, or busy (another call held the row)
+		bump(stats.outcomes, 'request_sign_in_link: NULL (rate-limited, busy or deleted)');
 		return;
 	}
 	if (!/^orion_m_[A-Za-z0-9_-]{43}$/.test(token))
 		violation('request_sign_in_link returned no token', token);
-	u.linkUnusedAt = Date.now();
 	const s = await w.call('sign_in_with_link', AUTH, 'SELECT * FROM orion.sign_in_with_link($1, $2, $3)',
 		[token, `198.51.100.${w.index + 1}`, `orion-load/${w.index}`], { users: [u] });
 	if (s.rows.length === 0) {
@@ -1102,8 +1097,6 @@ async function opSignInLink(w, tx) {
 	if (again.rows.length)
 		violation('a sign-in link worked twice', u.email);
 	tx.effect(() => {
-		u.linkUnusedAt = 0;
-		u.verified = true;
 		addSession(u, row);
 	});
 }

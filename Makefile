@@ -26,8 +26,10 @@ MODULE_big   = orion
 # orion's common/base64.h hides PostgreSQL's, which orion does not use.
 OBJS_COMMON  = src/common/guc.o src/common/query.o src/common/base64.o src/common/audit.o \
                src/common/table_cache.o src/common/key_memo.o src/common/index_probe.o \
-               src/common/validate.o src/common/request.o
+               src/common/validate.o src/common/request.o src/common/base32.o src/common/secret_box.o
 OBJS_AUTH    = src/auth/phc.o src/auth/token.o src/auth/password.o src/auth/session.o \
+               src/auth/login_failure.o src/auth/login.o src/auth/otp.o src/auth/recovery_code.o \
+               src/auth/totp.o src/auth/mfa_challenge.o \
                src/auth/session_validate.o src/auth/email_address.o src/auth/account_settings.o src/auth/account.o \
                src/auth/one_time_token.o src/auth/email_verification.o src/auth/password_reset.o \
                src/auth/sign_in_link.o
@@ -40,7 +42,8 @@ OBJS_INTEGRITY = src/integrity/user_reference.o
 OBJS_MAINTENANCE = src/maintenance/maintenance.o src/maintenance/worker.o
 OBJS         = src/orion.o $(OBJS_COMMON) $(OBJS_AUTH) $(OBJS_FLAGS) $(OBJS_AB) \
                $(OBJS_EVENTS) $(OBJS_INTEGRITY) $(OBJS_MAINTENANCE)
-SHLIB_LINK   = -largon2
+# libcrypto (OpenSSL, which PostgreSQL links too): AES-256-GCM for secrets at rest
+SHLIB_LINK   = -largon2 -lcrypto
 PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 
 # sql/orion.sql is the full install script a person edits; the versioned

@@ -261,7 +261,7 @@ CREATE TABLE orion_auth.one_time_tokens (
     id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
     user_id     uuid NOT NULL REFERENCES orion_auth.users (id) ON DELETE CASCADE,
     purpose     text NOT NULL
-                CONSTRAINT one_time_tokens_purpose_known CHECK (purpose IN ('email_verification', 'password_reset', 'sign_in_link')),
+                CONSTRAINT one_time_tokens_purpose_known CHECK (purpose IN ('email_verification', 'password_reset', 'sign_in_link', 'mfa_challenge')),
     token       varchar(64) UNIQUE NOT NULL
                 CONSTRAINT one_time_tokens_token_is_sha256 CHECK (token ~ '^[0-9a-f]{64}$'),
     email       varchar(255) NOT NULL,
@@ -276,10 +276,10 @@ CREATE INDEX idx_one_time_tokens_user_purpose ON orion_auth.one_time_tokens (use
 -- what maintenance removes: a used or revoked token expires at that moment
 CREATE INDEX idx_one_time_tokens_expires_at ON orion_auth.one_time_tokens (expires_at);
 
-COMMENT ON TABLE orion_auth.one_time_tokens IS 'Single-use tokens of the account flows (email verification, password reset, sign-in links), stored as SHA-256 only';
+COMMENT ON TABLE orion_auth.one_time_tokens IS 'Single-use tokens of the account flows (email verification, password reset, sign-in links, MFA challenges), stored as SHA-256 only';
 COMMENT ON COLUMN orion_auth.one_time_tokens.id IS 'The token''s id';
 COMMENT ON COLUMN orion_auth.one_time_tokens.user_id IS 'The user the token acts for; the token goes when the user does';
-COMMENT ON COLUMN orion_auth.one_time_tokens.purpose IS 'What the token does: email_verification, password_reset or sign_in_link';
+COMMENT ON COLUMN orion_auth.one_time_tokens.purpose IS 'What the token does: email_verification, password_reset, sign_in_link or mfa_challenge';
 COMMENT ON COLUMN orion_auth.one_time_tokens.token IS 'SHA-256 (lower-case hex) of the token; the token itself is never stored';
 COMMENT ON COLUMN orion_auth.one_time_tokens.email IS 'The address the token was issued for: it stops working when the user''s address changes';
 COMMENT ON COLUMN orion_auth.one_time_tokens.expires_at IS 'When the token stops working (its purpose''s lifetime setting; set to the moment of use or revocation)';
@@ -331,10 +331,10 @@ COMMENT ON FUNCTION orion.request_sign_in_link(text) IS 'A one-time token (orion
 
 CREATE FUNCTION orion.sign_in_with_link(token text, ip_address text DEFAULT NULL, user_agent text DEFAULT NULL)
     RETURNS TABLE (user_id uuid, session_id uuid, access_token text, access_expires_at timestamptz,
-                   refresh_token text, refresh_expires_at timestamptz)
+                   refresh_token text, refresh_expires_at timestamptz, mfa_challenge text)
     AS 'MODULE_PATHNAME', 'orion_sign_in_with_link'
     LANGUAGE C VOLATILE ROWS 1;
-COMMENT ON FUNCTION orion.sign_in_with_link(text, text, text) IS 'Uses a sign-in link token: a new session, the row login returns; no row for a token that does not work or a locked account';
+COMMENT ON FUNCTION orion.sign_in_with_link(text, text, text) IS 'Uses a sign-in link token: a new session (with TOTP active, an mfa_challenge), the row login returns; no row for a token that does not work or a locked account';
 
 REVOKE ALL ON FUNCTION
     orion.request_email_verification(uuid),
@@ -351,6 +351,134 @@ GRANT EXECUTE ON FUNCTION
     orion.reset_password(text, text),
     orion.request_sign_in_link(text),
     orion.sign_in_with_link(text, text, text)
+    TO orion_auth_service;
+
+-- Two-factor authentication (TOTP). login and sign_in_with_link gain a
+-- last column, mfa_challenge: login is made again (its result type changes).
+
+CREATE TABLE orion_auth.totp_factors (
+    user_id         uuid PRIMARY KEY REFERENCES orion_auth.users (id) ON DELETE CASCADE,
+    secret          bytea NOT NULL
+                    CONSTRAINT totp_factors_secret_sealed
+                    CHECK (pg_catalog.octet_length(secret) = 57 AND pg_catalog.get_byte(secret, 0) = 1),
+    confirmed_at    timestamptz,
+    last_used_step  bigint,
+    created_at      timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+COMMENT ON TABLE orion_auth.totp_factors IS 'TOTP second factors (RFC 6238): one per user, pending until confirmed';
+COMMENT ON COLUMN orion_auth.totp_factors.user_id IS 'The user; the factor goes when the user does';
+COMMENT ON COLUMN orion_auth.totp_factors.secret IS 'The 20-byte secret sealed with orion.secret_key (AES-256-GCM, bound to the user), never in plain text';
+COMMENT ON COLUMN orion_auth.totp_factors.confirmed_at IS 'When confirm_totp activated it; NULL while pending (sign-in asks no code)';
+COMMENT ON COLUMN orion_auth.totp_factors.last_used_step IS 'Time step (Unix time / 30) of the last code accepted: a code of that step or earlier is refused, so each works once';
+COMMENT ON COLUMN orion_auth.totp_factors.created_at IS 'When enroll_totp made the secret';
+COMMENT ON INDEX orion_auth.totp_factors_pkey IS 'Primary key: one factor per user';
+COMMENT ON CONSTRAINT totp_factors_pkey ON orion_auth.totp_factors IS 'A user has one TOTP factor at most';
+COMMENT ON CONSTRAINT totp_factors_user_id_fkey ON orion_auth.totp_factors IS 'A factor belongs to an existing user; deleting the user deletes it (ON DELETE CASCADE)';
+COMMENT ON CONSTRAINT totp_factors_secret_sealed ON orion_auth.totp_factors IS 'secret has the shape of a sealed 20-byte secret (version 1), never a plain one';
+
+CREATE TABLE orion_auth.recovery_codes (
+    user_id     uuid NOT NULL REFERENCES orion_auth.users (id) ON DELETE CASCADE,
+    code        varchar(64) NOT NULL
+                CONSTRAINT recovery_codes_code_is_sha256 CHECK (code ~ '^[0-9a-f]{64}$'),
+    created_at  timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    used_at     timestamptz,
+    PRIMARY KEY (user_id, code)
+);
+COMMENT ON TABLE orion_auth.recovery_codes IS 'Recovery codes of TOTP users, each usable once instead of a code, stored as SHA-256 only';
+COMMENT ON COLUMN orion_auth.recovery_codes.user_id IS 'The user; the codes go when the user does';
+COMMENT ON COLUMN orion_auth.recovery_codes.code IS 'SHA-256 (lower-case hex) of the code without hyphens; the code itself is never stored';
+COMMENT ON COLUMN orion_auth.recovery_codes.created_at IS 'When confirm_totp or regenerate_recovery_codes made it';
+COMMENT ON COLUMN orion_auth.recovery_codes.used_at IS 'When it completed a sign-in; a code works once';
+COMMENT ON INDEX orion_auth.recovery_codes_pkey IS 'Primary key: a user''s code by digest';
+COMMENT ON CONSTRAINT recovery_codes_pkey ON orion_auth.recovery_codes IS 'A code digest is stored once per user';
+COMMENT ON CONSTRAINT recovery_codes_user_id_fkey ON orion_auth.recovery_codes IS 'A code belongs to an existing user; deleting the user deletes it (ON DELETE CASCADE)';
+COMMENT ON CONSTRAINT recovery_codes_code_is_sha256 ON orion_auth.recovery_codes IS 'code is a lower-case hex SHA-256 digest, never the code itself';
+
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.totp_factors', '');
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.recovery_codes', '');
+GRANT SELECT, INSERT, UPDATE, DELETE ON orion_auth.totp_factors, orion_auth.recovery_codes TO orion_auth_service;
+
+DROP FUNCTION orion.login(text, text, text, text);
+CREATE FUNCTION orion.login(email text, password text,
+                            ip_address text DEFAULT NULL, user_agent text DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, session_id uuid,
+                   access_token text, access_expires_at timestamptz,
+                   refresh_token text, refresh_expires_at timestamptz,
+                   mfa_challenge text)
+    AS 'MODULE_PATHNAME', 'orion_login'
+    LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION orion.login(text, text, text, text) IS 'Signs in: one row with new tokens (with TOTP active, only an mfa_challenge for verify_totp), or no row for a wrong email, password or a locked account';
+REVOKE ALL ON FUNCTION orion.login(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orion.login(text, text, text, text) TO orion_auth_service;
+
+CREATE FUNCTION orion.enroll_totp(user_id uuid)
+    RETURNS TABLE (secret text, uri text)
+    AS 'MODULE_PATHNAME', 'orion_enroll_totp'
+    LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION orion.enroll_totp(uuid) IS 'A new TOTP secret (base32) and its otpauth:// URI for an authenticator app; pending until confirm_totp';
+
+CREATE FUNCTION orion.confirm_totp(user_id uuid, code text)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'orion_confirm_totp'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.confirm_totp(uuid, text) IS 'Activates a pending TOTP with a current code; returns the ten recovery codes (shown once), or NULL for a wrong code';
+
+CREATE FUNCTION orion.disable_totp(user_id uuid)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'orion_disable_totp'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.disable_totp(uuid) IS 'Removes the user''s TOTP and recovery codes; whether TOTP was active';
+
+CREATE FUNCTION orion.regenerate_recovery_codes(user_id uuid)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'orion_regenerate_recovery_codes'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.regenerate_recovery_codes(uuid) IS 'Ten new recovery codes for a user with TOTP active; the old ones stop working';
+
+CREATE FUNCTION orion.verify_totp(challenge text, code text,
+                                  ip_address text DEFAULT NULL, user_agent text DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, session_id uuid, access_token text, access_expires_at timestamptz,
+                   refresh_token text, refresh_expires_at timestamptz, mfa_challenge text)
+    AS 'MODULE_PATHNAME', 'orion_verify_totp'
+    LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION orion.verify_totp(text, text, text, text) IS 'Completes a sign-in that returned an mfa_challenge: the tokens for a current TOTP code or an unused recovery code; no row otherwise (a wrong code counts towards the lockout)';
+
+-- the one-time password algorithms themselves touch no table: public, for
+-- an application's own tests and for checking against the RFCs
+CREATE FUNCTION orion.hotp_code(secret text, counter bigint, digits integer DEFAULT 6)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_hotp_code'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION orion.hotp_code(text, bigint, integer) IS 'The HOTP value (RFC 4226, HMAC-SHA-1) of a base32 secret at a counter';
+
+CREATE FUNCTION orion.totp_code(secret text, at timestamptz DEFAULT pg_catalog.now(), digits integer DEFAULT 6)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_totp_code'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION orion.totp_code(text, timestamptz, integer) IS 'The TOTP code (RFC 6238: SHA-1, 30 s) an authenticator app shows for a base32 secret at a time';
+
+-- run by the DBA during a key rotation; it reads secrets it has no business
+-- handing out, so nobody but the owner runs it
+CREATE FUNCTION orion.reseal_secrets()
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'orion_reseal_secrets'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.reseal_secrets() IS 'Seals every TOTP secret still sealed with orion.previous_secret_key with orion.secret_key; how many';
+
+REVOKE ALL ON FUNCTION
+    orion.enroll_totp(uuid),
+    orion.confirm_totp(uuid, text),
+    orion.disable_totp(uuid),
+    orion.regenerate_recovery_codes(uuid),
+    orion.verify_totp(text, text, text, text),
+    orion.reseal_secrets()
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    orion.enroll_totp(uuid),
+    orion.confirm_totp(uuid, text),
+    orion.disable_totp(uuid),
+    orion.regenerate_recovery_codes(uuid),
+    orion.verify_totp(text, text, text, text)
     TO orion_auth_service;
 
 -- a changed address is not verified (a change of letter case is no change,

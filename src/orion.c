@@ -27,6 +27,7 @@
 #include "auth/account_settings.h"
 #include "auth/session_validate.h"
 #include "common/guc.h"
+#include "common/secret_box.h"
 #include "flags/flag_cache.h"
 #include "maintenance/worker.h"
 #include "orion.h"
@@ -48,6 +49,7 @@ _PG_init(void)
 
 	OrionGucInit();
 	OrionAccountSettingsInit();
+	OrionSecretBoxInit();
 	FlagCacheInit();
 	AbCacheInit();
 	AbStoreInit();

@@ -59,6 +59,7 @@ ORION_BASE_PACKAGES=(
     "postgresql-server-dev-$PGVER"  # PGXS, pg_regress, pg_isolation_regress, TAP modules
     "postgresql-$PGVER-cron"    # pg_cron, preloaded by the private cluster
     libargon2-dev               # Argon2id password hashing
+    libssl-dev                  # libcrypto: AES-256-GCM sealing of TOTP secrets
 )
 
 # orion_install_deps PACKAGE...: install what is missing, nothing else.
@@ -168,6 +169,11 @@ orion_workdir() {
     if [ "$(id -u)" -eq 0 ]; then chown "$PG_OS_USER:" "$WORK"; fi
 }
 
+# orion_new_secret_key: 32 random bytes in hex, the form orion.secret_key takes.
+orion_new_secret_key() {
+    od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
+}
+
 # orion_cluster_start: initdb and start a private cluster in $WORK/data,
 # configured by test/orion.conf. Exports PGHOST, PGPORT, PGUSER for clients.
 orion_cluster_start() {
@@ -180,6 +186,8 @@ include '$WORK/orion.conf'
 port = $PGPORT_PRIVATE
 listen_addresses = ''
 unix_socket_directories = '$WORK'
+# a throwaway key of this cluster's own, for the TOTP secrets it seals
+orion.secret_key = '$(orion_new_secret_key)'
 EOF
     as_pg pg_ctl -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/dev/null \
         || { cat "$WORK/server.log"; die "the private cluster did not start"; }

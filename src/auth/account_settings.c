@@ -2,7 +2,7 @@
  *
  * account_settings.c
  *	  Settings of the account flows: email verification, password reset,
- *	  sign-in links.
+ *	  sign-in links, two-factor authentication.
  *
  * Defined beside the flows that read them, as pgvector's hnsw.c defines
  * the hnsw.* settings, rather than in common/guc.c. Lifetimes and
@@ -27,11 +27,14 @@
 int			orion_email_verification_ttl = 24 * 60 * 60;
 int			orion_password_reset_ttl = 60 * 60;
 int			orion_sign_in_link_ttl = 15 * 60;
+int			orion_mfa_challenge_ttl = 5 * 60;
 int			orion_reset_request_interval = 60;
 int			orion_sign_in_link_request_interval = 60;
 int			orion_email_request_min_duration = 25;
 bool		orion_require_verified_email = false;
 bool		orion_verification_notify = false;
+int			orion_totp_skew = 1;
+char	   *orion_totp_issuer = NULL;
 
 /* A token lifetime: one minute at least, so a mail can arrive. */
 static void
@@ -53,6 +56,9 @@ OrionAccountSettingsInit(void)
 	DefineLifetime("orion.sign_in_link_ttl",
 				   "Lifetime of a sign-in link token.",
 				   &orion_sign_in_link_ttl, 15 * 60);
+	DefineLifetime("orion.mfa_challenge_ttl",
+				   "How long a sign-in waits for its second factor (verify_totp).",
+				   &orion_mfa_challenge_ttl, 5 * 60);
 
 	DefineCustomIntVariable("orion.reset_request_interval",
 							"Least time between two password reset tokens for one user; 0 for no limit.",
@@ -89,4 +95,18 @@ OrionAccountSettingsInit(void)
 							 &orion_verification_notify,
 							 false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("orion.totp_skew",
+							"TOTP time steps (30 s) accepted before and after the current one.",
+							"For clocks that drift and codes typed late; each step adds two codes "
+							"a guess may hit.",
+							&orion_totp_skew,
+							1, 0, 10,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("orion.totp_issuer",
+							   "The issuer that enroll_totp's otpauth:// URI names: what authenticator apps show.",
+							   NULL,
+							   &orion_totp_issuer,
+							   "orion",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
 }

@@ -119,6 +119,8 @@ Purpose(OrionTokenKind kind)
 			return "password_reset";
 		case ORION_TOKEN_SIGN_IN_LINK:
 			return "sign_in_link";
+		case ORION_TOKEN_MFA_CHALLENGE:
+			return "mfa_challenge";
 		case ORION_TOKEN_SESSION:
 		case ORION_TOKEN_REFRESH:
 			break;
@@ -159,13 +161,12 @@ OrionOneTimeTokenIssue(OrionTokenKind kind, const pg_uuid_t *user_id, const char
 }
 
 bool
-OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
-					 pg_uuid_t *user_id, char **email)
+OrionOneTimeTokenFind(OrionTokenKind kind, const char *s, size_t len,
+					  pg_uuid_t *user_id, char **email, pg_uuid_t *token_id)
 {
 	char		digest[ORION_TOKEN_DIGEST_HEX_LEN + 1];
 	Datum		values[2];
 	bool		isnull;
-	pg_uuid_t	token_id;
 
 	if (!OrionTokenIsWellFormed(s, len, kind))
 		return false;
@@ -174,7 +175,7 @@ OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
 	values[1] = CStringGetTextDatum(Purpose(kind));
 	if (OrionQueryRun(&find_token, values, NULL, false, 1) == 0)
 		return false;
-	memcpy(&token_id, DatumGetUUIDP(OrionQueryGet(0, 1, &isnull)), sizeof(token_id));
+	memcpy(token_id, DatumGetUUIDP(OrionQueryGet(0, 1, &isnull)), sizeof(*token_id));
 	memcpy(user_id, DatumGetUUIDP(OrionQueryGet(0, 2, &isnull)), sizeof(*user_id));
 
 	/* the user may have been deleted since: the token went with them */
@@ -183,11 +184,29 @@ OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
 		return false;
 	*email = TextDatumGetCString(OrionQueryGet(0, 1, &isnull));
 
-	values[0] = UUIDPGetDatum(&token_id);
+	values[0] = UUIDPGetDatum(token_id);
 	values[1] = CStringGetTextDatum(*email);
-	if (OrionQueryRun(&lock_live_token, values, NULL, false, 1) == 0)
-		return false;
+	return OrionQueryRun(&lock_live_token, values, NULL, false, 1) > 0;
+}
+
+void
+OrionOneTimeTokenMarkUsed(const pg_uuid_t *token_id)
+{
+	Datum		values[1];
+
+	values[0] = UUIDPGetDatum(token_id);
 	OrionQueryRun(&mark_used, values, NULL, false, 0);
+}
+
+bool
+OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
+					 pg_uuid_t *user_id, char **email)
+{
+	pg_uuid_t	token_id;
+
+	if (!OrionOneTimeTokenFind(kind, s, len, user_id, email, &token_id))
+		return false;
+	OrionOneTimeTokenMarkUsed(&token_id);
 	return true;
 }
 

@@ -41,6 +41,18 @@ extern bool OrionOneTimeTokenUse(OrionTokenKind kind, const char *s, size_t len,
 								 pg_uuid_t *user_id, char **email);
 
 /*
+ * Find a token for a use that may not happen (an MFA challenge stays
+ * usable while wrong codes are tried): as OrionOneTimeTokenUse, with the
+ * user's row and the token's locked, but the token left unused; its id in
+ * *token_id for OrionOneTimeTokenMarkUsed.
+ */
+extern bool OrionOneTimeTokenFind(OrionTokenKind kind, const char *s, size_t len,
+								  pg_uuid_t *user_id, char **email, pg_uuid_t *token_id);
+
+/* Mark a token that OrionOneTimeTokenFind found used. */
+extern void OrionOneTimeTokenMarkUsed(const pg_uuid_t *token_id);
+
+/*
  * The body of a function that starts a flow from an email address, its
  * one argument (request_password_reset, request_sign_in_link): a new token
  * of kind for the user who has that address, unless a live one of theirs is

@@ -36,9 +36,9 @@
 #include "common/compat.h"
 #include "common/guc.h"
 #include "common/request.h"
+#include "common/timing_safe.h"
 
 static void NewArgon2idAtSettings(OrionArgon2Hash *h);
-static bool TimingSafeEqual(const void *a, const void *b, size_t len);
 static void Argon2idCompute(const char *password, size_t len, OrionArgon2Hash *h);
 static bool Argon2idVerify(const char *password, size_t len, const char *hash, size_t hashlen);
 static bool BcryptVerify(const char *password, size_t len, const char *hash, size_t hashlen);
@@ -161,25 +161,8 @@ OrionPasswordDummyVerify(const char *password, size_t len)
 	 */
 	NewArgon2idAtSettings(&h);
 	Argon2idCompute(password, len, &h);
-	(void) TimingSafeEqual(h.hash, zeros, sizeof(zeros));
+	(void) OrionTimingSafeEqual(h.hash, zeros, sizeof(zeros));
 	explicit_bzero(&h, sizeof(h));
-}
-
-/*
- * Compare len bytes in time that depends on len only, so the time a
- * mismatch takes tells nothing about where it is.
- */
-static bool
-TimingSafeEqual(const void *a, const void *b, size_t len)
-{
-	const volatile unsigned char *x = a;
-	const volatile unsigned char *y = b;
-	unsigned char diff = 0;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		diff |= x[i] ^ y[i];
-	return diff == 0;
 }
 
 /* Fill h->hash (h->hash_len bytes) from password, h's salt and costs. */
@@ -229,7 +212,7 @@ Argon2idVerify(const char *password, size_t len, const char *hash, size_t hashle
 
 	computed = stored;
 	Argon2idCompute(password, len, &computed);
-	match = TimingSafeEqual(computed.hash, stored.hash, stored.hash_len);
+	match = OrionTimingSafeEqual(computed.hash, stored.hash, stored.hash_len);
 	explicit_bzero(&computed, sizeof(computed));
 	return match;
 }
@@ -259,7 +242,7 @@ BcryptVerify(const char *password, size_t len, const char *hash, size_t hashlen)
 												  PointerGetDatum(cstring_to_text_with_len(password, (int) len)),
 												  PointerGetDatum(cstring_to_text(setting))));
 	match = VARSIZE_ANY_EXHDR(computed) == ORION_BCRYPT_HASH_LEN &&
-		TimingSafeEqual(VARDATA_ANY(computed), setting, ORION_BCRYPT_HASH_LEN);
+		OrionTimingSafeEqual(VARDATA_ANY(computed), setting, ORION_BCRYPT_HASH_LEN);
 	pfree(computed);
 	return match;
 }

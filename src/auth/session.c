@@ -37,7 +37,6 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
-#include "auth/account_settings.h"
 #include "auth/one_time_token.h"
 #include "auth/password.h"
 #include "auth/session.h"
@@ -47,26 +46,10 @@
 #include "common/query.h"
 #include "common/request.h"
 
-/* Longest email the audit log keeps of a failed login, in bytes. */
-#define AUDIT_EMAIL_MAX_BYTES	255
-
 /* Why a refresh token stops working, as stored in revoked_reason. */
 #define REASON_ROTATED			"rotated"
 #define REASON_REUSED			"refresh_token_reused"
 #define REASON_LOGOUT			"logout"
-
-static OrionQuery find_login_user = {
-	"SELECT id, password_hash, failed_login_count,"
-	" coalesce(locked_until > pg_catalog.now(), false),"
-	" coalesce(locked_until <= pg_catalog.now(), false), coalesce(email_verified, false)"
-	" FROM orion_auth.users WHERE pg_catalog.lower(email) = pg_catalog.lower($1) FOR UPDATE",
-	1, {TEXTOID}, NULL
-};
-
-static OrionQuery record_login_failure = {
-	"UPDATE orion_auth.users SET failed_login_count = $2, locked_until = $3 WHERE id = $1",
-	3, {UUIDOID, INT4OID, TIMESTAMPTZOID}, NULL
-};
 
 static OrionQuery record_login_success = {
 	"UPDATE orion_auth.users SET failed_login_count = 0, locked_until = NULL,"
@@ -149,6 +132,9 @@ static OrionQuery revoke_one_refresh_token = {
 	" WHERE token = $1 AND revoked IS NOT TRUE RETURNING user_id, id",
 	2, {TEXTOID, TEXTOID}, NULL
 };
+
+/* login's columns; refresh_session has all but the last, mfa_challenge */
+#define SESSION_RESULT_COLUMNS 7
 
 /* The tokens a login or a refresh hands out. */
 typedef struct IssuedTokens
@@ -234,21 +220,52 @@ IssueTokens(IssuedTokens *tokens, bool new_session, const char *ip, const char *
 	OrionQueryRun(&insert_refresh_token, values, NULL, false, 0);
 }
 
-/* Put the issued tokens as the one row of a login or refresh result. */
+/*
+ * The one row of a sign-in or refresh result: user_id, session_id,
+ * access_token, access_expires_at, refresh_token, refresh_expires_at and,
+ * for the sign-ins, mfa_challenge. Either tokens (and no challenge) or a
+ * challenge (and no session or tokens).
+ */
+static void
+EmitResult(FunctionCallInfo fcinfo, const pg_uuid_t *user_id, const IssuedTokens *tokens,
+		   const char *challenge)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[SESSION_RESULT_COLUMNS];
+	bool		nulls[SESSION_RESULT_COLUMNS];
+	int			natts = rsinfo->setDesc->natts;
+
+	Assert(natts == SESSION_RESULT_COLUMNS || natts == SESSION_RESULT_COLUMNS - 1);
+	memset(nulls, true, sizeof(nulls));
+	values[0] = UUIDPGetDatum(user_id);
+	nulls[0] = false;
+	if (tokens)
+	{
+		values[1] = UUIDPGetDatum(&tokens->session_id);
+		values[2] = CStringGetTextDatum(tokens->access_token);
+		values[3] = TimestampTzGetDatum(tokens->access_expires_at);
+		values[4] = CStringGetTextDatum(tokens->refresh_token);
+		values[5] = TimestampTzGetDatum(tokens->refresh_expires_at);
+		memset(nulls + 1, false, 5);
+	}
+	if (challenge && natts == SESSION_RESULT_COLUMNS)
+	{
+		values[6] = CStringGetTextDatum(challenge);
+		nulls[6] = false;
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 static void
 EmitTokens(FunctionCallInfo fcinfo, const IssuedTokens *tokens)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum		values[6];
-	bool		nulls[6] = {false};
+	EmitResult(fcinfo, &tokens->user_id, tokens, NULL);
+}
 
-	values[0] = UUIDPGetDatum(&tokens->user_id);
-	values[1] = UUIDPGetDatum(&tokens->session_id);
-	values[2] = CStringGetTextDatum(tokens->access_token);
-	values[3] = TimestampTzGetDatum(tokens->access_expires_at);
-	values[4] = CStringGetTextDatum(tokens->refresh_token);
-	values[5] = TimestampTzGetDatum(tokens->refresh_expires_at);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+void
+OrionSessionEmitChallenge(FunctionCallInfo fcinfo, const pg_uuid_t *user_id, const char *challenge)
+{
+	EmitResult(fcinfo, user_id, NULL, challenge);
 }
 
 /* An audit entry about a session or an account. */
@@ -304,59 +321,9 @@ OrionRevokeUserSessions(const pg_uuid_t *user_id, const pg_uuid_t *keep_session,
 	/* and the ways in that were mailed before: they would open a new session */
 	OrionOneTimeTokenRevoke(ORION_TOKEN_PASSWORD_RESET, user_id);
 	OrionOneTimeTokenRevoke(ORION_TOKEN_SIGN_IN_LINK, user_id);
+	/* and sign-ins waiting for their second factor */
+	OrionOneTimeTokenRevoke(ORION_TOKEN_MFA_CHALLENGE, user_id);
 	return ended;
-}
-
-/*
- * Record a failed login of an existing account: the failure count, and a
- * lock once it reaches orion.max_failed_logins.
- */
-static void
-RecordLoginFailure(const pg_uuid_t *user_id, int failures, bool locked, bool lock_expired,
-				   const char *ip, const char *agent)
-{
-	static OrionQuery count_only = {
-		"UPDATE orion_auth.users SET failed_login_count = $2 WHERE id = $1",
-		2, {UUIDOID, INT4OID}, NULL
-	};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
-	bool		locks_now;
-	const char *keys[] = {"reason"};
-	const char *reason[1];
-
-	/* an expired lock starts a new count */
-	failures = (lock_expired ? 0 : failures) + 1;
-	locks_now = !locked && orion_max_failed_logins > 0 && failures >= orion_max_failed_logins;
-
-	values[0] = UUIDPGetDatum(user_id);
-	values[1] = Int32GetDatum(failures);
-	if (locked)
-	{
-		/* a locked account keeps its lock: only the count changes */
-		OrionQueryRun(&count_only, values, NULL, false, 0);
-	}
-	else
-	{
-		/* lock now, or clear an expired lock */
-		if (locks_now)
-			values[2] = TimestampTzGetDatum(NowPlusSeconds(orion_lockout_duration));
-		else
-			nulls[2] = 'n';
-		OrionQueryRun(&record_login_failure, values, nulls, false, 0);
-	}
-
-	reason[0] = OrionJsonString(locked ? "account_locked" : "wrong_password");
-	AuditAuth(user_id, "auth.login_failed", "user", user_id, OrionJsonObject(1, keys, reason), ip, agent);
-	if (locks_now)
-	{
-		const char *lock_keys[] = {"failed_logins"};
-		const char *lock_values[1];
-
-		lock_values[0] = psprintf("%d", failures);
-		AuditAuth(user_id, "auth.account_locked", "user", user_id,
-				  OrionJsonObject(1, lock_keys, lock_values), ip, agent);
-	}
 }
 
 void
@@ -380,108 +347,6 @@ OrionSessionStart(FunctionCallInfo fcinfo, const pg_uuid_t *user_id, const char 
 	AuditAuth(user_id, "auth.login", "session", &tokens.session_id,
 			  OrionJsonObject(2, keys, data), ip, agent);
 	EmitTokens(fcinfo, &tokens);
-}
-
-/*
- * orion.login(email, password, ip_address, user_agent)
- *	 returns table (user_id, session_id, access_token, access_expires_at,
- *					refresh_token, refresh_expires_at)
- *
- * One row on success; no row for an unknown email, a wrong password, a
- * locked account or (with orion.require_verified_email) an unverified
- * address alike, each after one full password verification.
- */
-PG_FUNCTION_INFO_V1(orion_login);
-Datum
-orion_login(PG_FUNCTION_ARGS)
-{
-	text	   *email;
-	text	   *password;
-	const char *pw;
-	size_t		pwlen;
-	const char *ip;
-	const char *agent;
-	pg_uuid_t	user_id;
-	bool		isnull;
-	char	   *stored_hash;
-	int			failures;
-	bool		locked;
-	bool		lock_expired;
-	bool		verified;
-	bool		match;
-	Datum		values[1];
-
-	ORION_REQUIRE_ARG(fcinfo, 0, "email");
-	ORION_REQUIRE_ARG(fcinfo, 1, "password");
-	email = PG_GETARG_TEXT_PP(0);
-	password = PG_GETARG_TEXT_PP(1);
-	pw = VARDATA_ANY(password);
-	pwlen = VARSIZE_ANY_EXHDR(password);
-	OrionPasswordCheckLength(pw, pwlen, false);
-	ip = OrionClientIp(fcinfo, 2);
-	agent = OrionClientUserAgent(fcinfo, 3);
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	values[0] = PointerGetDatum(email);
-	if (OrionQueryRun(&find_login_user, values, NULL, false, 1) == 0)
-	{
-		const char *keys[] = {"email", "reason"};
-		const char *data[2];
-		int			elen = VARSIZE_ANY_EXHDR(email);
-
-		/* cost what a wrong password costs, then record the attempt */
-		OrionPasswordDummyVerify(pw, pwlen);
-		data[0] = OrionJsonString(pnstrdup(VARDATA_ANY(email),
-										   pg_mbcliplen(VARDATA_ANY(email), elen,
-														Min(elen, AUDIT_EMAIL_MAX_BYTES))));
-		data[1] = OrionJsonString("unknown_email");
-		AuditAuth(NULL, "auth.login_failed", "user", NULL, OrionJsonObject(2, keys, data), ip, agent);
-		SPI_finish();
-		return (Datum) 0;
-	}
-
-	GetUuid(0, 1, &user_id);
-	stored_hash = TextDatumGetCString(OrionQueryGet(0, 2, &isnull));
-	failures = DatumGetInt32(OrionQueryGet(0, 3, &isnull));
-	locked = DatumGetBool(OrionQueryGet(0, 4, &isnull));
-	lock_expired = DatumGetBool(OrionQueryGet(0, 5, &isnull));
-	verified = DatumGetBool(OrionQueryGet(0, 6, &isnull));
-
-	/* a locked account is verified all the same, so it takes as long */
-	match = OrionPasswordVerify(pw, pwlen, stored_hash, strlen(stored_hash));
-	if (locked || !match)
-	{
-		RecordLoginFailure(&user_id, failures, locked, lock_expired, ip, agent);
-		SPI_finish();
-		return (Datum) 0;
-	}
-
-	/*
-	 * The right password of an unverified address: refused, and audited, but
-	 * not a failure towards the lockout (the password is not being guessed)
-	 */
-	if (orion_require_verified_email && !verified)
-	{
-		const char *keys[] = {"reason"};
-		const char *reason[1];
-
-		reason[0] = OrionJsonString("email_not_verified");
-		AuditAuth(&user_id, "auth.login_failed", "user", &user_id,
-				  OrionJsonObject(1, keys, reason), ip, agent);
-		SPI_finish();
-		return (Datum) 0;
-	}
-
-	/* upgrade an old-format or weaker hash while the password is at hand */
-	OrionSessionStart(fcinfo, &user_id, "password",
-					  OrionPasswordNeedsRehash(stored_hash, strlen(stored_hash)) ?
-					  OrionPasswordHash(pw, pwlen) : NULL,
-					  ip, agent);
-	SPI_finish();
-	return (Datum) 0;
 }
 
 /*

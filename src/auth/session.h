@@ -37,4 +37,11 @@ extern void OrionSessionStart(FunctionCallInfo fcinfo, const pg_uuid_t *user_id,
 							  const char *method, const char *new_hash,
 							  const char *ip, const char *agent);
 
+/*
+ * Put a sign-in's row that has no session yet, only the challenge of its
+ * second factor (and user_id).
+ */
+extern void OrionSessionEmitChallenge(FunctionCallInfo fcinfo, const pg_uuid_t *user_id,
+									  const char *challenge);
+
 #endif							/* ORION_SESSION_H */

@@ -33,8 +33,8 @@
 #include "utils/uuid.h"
 
 #include "auth/account_settings.h"
+#include "auth/mfa_challenge.h"
 #include "auth/one_time_token.h"
-#include "auth/session.h"
 #include "common/audit.h"
 #include "common/compat.h"
 #include "common/query.h"
@@ -65,10 +65,10 @@ orion_request_sign_in_link(PG_FUNCTION_ARGS)
 /*
  * orion.sign_in_with_link(token, ip_address, user_agent)
  *	 returns table (user_id, session_id, access_token, access_expires_at,
- *					refresh_token, refresh_expires_at)
+ *					refresh_token, refresh_expires_at, mfa_challenge)
  *
- * One row, a new session, when the token works and the account is not
- * locked; no row otherwise.
+ * One row, a new session (with TOTP active, an MFA challenge instead),
+ * when the token works and the account is not locked; no row otherwise.
  */
 PG_FUNCTION_INFO_V1(orion_sign_in_with_link);
 Datum
@@ -94,23 +94,15 @@ orion_sign_in_with_link(PG_FUNCTION_ARGS)
 	{
 		values[0] = UUIDPGetDatum(&user_id);
 		if (OrionQueryRun(&not_locked, values, NULL, false, 1) > 0)
-			OrionSessionStart(fcinfo, &user_id, "sign_in_link", NULL, ip, agent);
+			OrionSignIn(fcinfo, &user_id, email, "sign_in_link", NULL, ip, agent);
 		else
 		{
-			OrionAuditEntry entry = {0};
 			const char *keys[] = {"method", "reason"};
 			const char *data[2];
 
 			data[0] = OrionJsonString("sign_in_link");
 			data[1] = OrionJsonString("account_locked");
-			entry.user_id = &user_id;
-			entry.action = "auth.login_failed";
-			entry.resource = "user";
-			entry.resource_id = OrionUuidText(&user_id);
-			entry.new_data = OrionJsonObject(2, keys, data);
-			entry.ip_address = ip;
-			entry.user_agent = agent;
-			OrionAuditWrite(&entry);
+			OrionAuditUser(&user_id, "auth.login_failed", OrionJsonObject(2, keys, data), ip, agent);
 		}
 	}
 	SPI_finish();

@@ -40,6 +40,8 @@ OrionTokenPrefix(OrionTokenKind kind)
 			return "orion_p_";
 		case ORION_TOKEN_SIGN_IN_LINK:
 			return "orion_m_";
+		case ORION_TOKEN_MFA_CHALLENGE:
+			return "orion_c_";
 	}
 	elog(ERROR, "unknown token kind %d", (int) kind);
 	return NULL;				/* keep the compiler quiet */

@@ -27,10 +27,11 @@ typedef enum OrionTokenKind
 	ORION_TOKEN_REFRESH,		/* orion_r_: a refresh token */
 	ORION_TOKEN_EMAIL_VERIFICATION,	/* orion_v_: verifies an email address once */
 	ORION_TOKEN_PASSWORD_RESET, /* orion_p_: sets a new password once */
-	ORION_TOKEN_SIGN_IN_LINK	/* orion_m_: signs in once, without a password */
+	ORION_TOKEN_SIGN_IN_LINK,	/* orion_m_: signs in once, without a password */
+	ORION_TOKEN_MFA_CHALLENGE	/* orion_c_: a first factor passed, awaiting the second */
 } OrionTokenKind;
 
-#define ORION_TOKEN_KINDS	(ORION_TOKEN_SIGN_IN_LINK + 1)
+#define ORION_TOKEN_KINDS	(ORION_TOKEN_MFA_CHALLENGE + 1)
 
 /* The kind's readable prefix, ORION_TOKEN_PREFIX_LEN bytes. */
 extern const char *OrionTokenPrefix(OrionTokenKind kind);

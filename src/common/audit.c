@@ -117,6 +117,22 @@ OrionAuditWrite(const OrionAuditEntry *entry)
 	return DatumGetUUIDP(id);
 }
 
+void
+OrionAuditUser(const pg_uuid_t *user_id, const char *action, Jsonb *new_data,
+			   const char *ip, const char *agent)
+{
+	OrionAuditEntry entry = {0};
+
+	entry.user_id = user_id;
+	entry.action = action;
+	entry.resource = "user";
+	entry.resource_id = OrionUuidText(user_id);
+	entry.new_data = new_data;
+	entry.ip_address = ip;
+	entry.user_agent = agent;
+	OrionAuditWrite(&entry);
+}
+
 Jsonb *
 OrionJsonObject(int n, const char *const *keys, const char *const *values)
 {

@@ -34,6 +34,13 @@ typedef struct OrionAuditEntry
 extern pg_uuid_t *OrionAuditWrite(const OrionAuditEntry *entry);
 
 /*
+ * An entry by user_id about their own account (resource "user", its id the
+ * user's): what most sign-in and account events are.
+ */
+extern void OrionAuditUser(const pg_uuid_t *user_id, const char *action, Jsonb *new_data,
+						   const char *ip, const char *agent);
+
+/*
  * A flat JSON object from n keys and values, for an entry's old_data or
  * new_data. Each value is JSON text already: a number, true or false, or a
  * string made with OrionJsonString(); NULL stands for JSON null.

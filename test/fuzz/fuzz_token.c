@@ -46,7 +46,7 @@ static bool
 ExpectedWellFormed(const char *s, size_t len, OrionTokenKind kind)
 {
 	/* written out here, not taken from token.c: a second statement of the format */
-	static const char *const prefixes[ORION_TOKEN_KINDS] = {"orion_s_", "orion_r_", "orion_v_", "orion_p_", "orion_m_"};
+	static const char *const prefixes[ORION_TOKEN_KINDS] = {"orion_s_", "orion_r_", "orion_v_", "orion_p_", "orion_m_", "orion_c_"};
 	const char *prefix = prefixes[kind];
 	size_t		i;
 

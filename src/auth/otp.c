@@ -107,7 +107,7 @@ SecretArgument(FunctionCallInfo fcinfo, int argno, int *len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("secret must be at least 10 bytes (16 base32 characters)"),
-				 errdetail("RFC 4226 asks for 128 bits at least and recommends 160.")));
+				 errdetail("Authenticator apps take secrets of 80 bits and more; orion's own are 160 (RFC 4226's recommendation).")));
 	return key;
 }
 

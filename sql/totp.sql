@@ -280,7 +280,10 @@ SELECT count(*) AS bo_left FROM orion_auth.totp_factors WHERE user_id = :'bo';
 --
 SET ROLE orion_auth_service;
 SELECT * FROM orion.enroll_totp(:'ada') \gset
-SELECT cardinality(orion.confirm_totp(:'ada', orion.totp_code(:'secret'))) AS confirmed_as_auth_service;
+SELECT orion.confirm_totp(:'ada', orion.totp_code(:'secret')) AS recovery \gset
+SELECT cardinality(:'recovery'::text[]) AS confirmed_as_auth_service;
+SELECT mfa_challenge AS challenge FROM orion.login('ada@example.com', 'correct horse battery staple') \gset
+SELECT access_token, refresh_token FROM orion.verify_totp(:'challenge', (:'recovery'::text[])[3]) \gset
 SELECT orion.reseal_secrets();
 RESET ROLE;
 SET ROLE orion_user_service;
@@ -288,3 +291,24 @@ SELECT * FROM orion.enroll_totp(:'ada');
 SELECT * FROM orion.verify_totp('orion_c_x', '123456');
 SELECT orion.totp_code('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', to_timestamp(59)) AS anyone_computes_codes;
 RESET ROLE;
+
+--
+-- No secret, code or challenge is stored anywhere: every text, JSON and
+-- bytea column of every orion table is searched for them (the secret as
+-- base32 and as its 20 raw bytes, the recovery codes with and without
+-- hyphens)
+--
+CREATE FUNCTION pg_temp.base32_decode(s text) RETURNS bytea LANGUAGE sql AS $$
+    SELECT decode(string_agg(lpad(to_hex(substr(bits, 8 * i + 1, 8)::bit(8)::integer), 2, '0'), '' ORDER BY i), 'hex')
+      FROM (SELECT string_agg((strpos('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', c) - 1)::bit(5)::text, '' ORDER BY o) AS bits
+              FROM regexp_split_to_table(s, '') WITH ORDINALITY AS t(c, o)) b,
+           generate_series(0, length(bits) / 8 - 1) i
+$$;
+SELECT pg_temp.base32_decode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ') = '12345678901234567890'::bytea AS decoder_works;
+CREATE TEMP TABLE handed_out (token text);
+INSERT INTO handed_out VALUES (:'secret'), (:'challenge'), (:'access_token'), (:'refresh_token');
+INSERT INTO handed_out SELECT c FROM unnest(:'recovery'::text[]) c;
+INSERT INTO handed_out SELECT replace(c, '-', '') FROM unnest(:'recovery'::text[]) c;
+CREATE TEMP TABLE handed_out_bytes AS SELECT pg_temp.base32_decode(:'secret') AS raw;
+SELECT octet_length(raw) AS raw_secret_bytes FROM handed_out_bytes;
+\i sql/include/search_tokens.sql

@@ -1,5 +1,5 @@
-# No one-time token, access or refresh token appears in the server log or in
-# a NOTIFY payload (the tables are searched by the regress tests, see
+# No one-time token, access or refresh token, TOTP secret, MFA challenge or
+# recovery code appears in the server log or in a NOTIFY payload (the tables are searched by the regress tests, see
 # sql/include/search_tokens.sql). Every account flow runs, its error paths
 # too, with the server logging at DEBUG1 and every error's statement, while
 # the session LISTENs on orion's channels. The tokens live only in
@@ -19,6 +19,7 @@ use Test::More;
 my $node = PostgreSQL::Test::Cluster->new('token_leaks');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
+orion.secret_key = '@{[ join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32) ]}'
 log_min_messages = debug1
 log_min_error_statement = error
 log_error_verbosity = verbose
@@ -42,6 +43,8 @@ DECLARE
 	uid uuid := orion.register_user('leak@example.com', 'correct horse battery staple');
 	t text;
 	r record;
+	secret text;
+	codes text[];
 BEGIN
 	t := orion.request_email_verification(uid);
 	INSERT INTO handed VALUES ('verification', t);
@@ -72,12 +75,32 @@ BEGIN
 	SELECT * INTO r FROM orion.refresh_session(r.refresh_token);
 	INSERT INTO handed VALUES ('access', r.access_token), ('refresh', r.refresh_token);
 	PERFORM orion.logout(r.access_token);
+
+	SELECT * INTO r FROM orion.enroll_totp(uid);
+	secret := r.secret;
+	INSERT INTO handed VALUES ('totp_secret', secret);
+	codes := orion.confirm_totp(uid, orion.totp_code(secret));
+	INSERT INTO handed SELECT 'recovery', c FROM unnest(codes) c;
+	INSERT INTO handed SELECT 'recovery', replace(c, '-', '') FROM unnest(codes) c;
+	SELECT mfa_challenge INTO t FROM orion.login('leak@example.com', 'a brand new passphrase');
+	INSERT INTO handed VALUES ('challenge', t);
+	PERFORM orion.verify_totp(t, CASE orion.totp_code(secret) WHEN '000000' THEN '111111' ELSE '000000' END);
+	BEGIN
+		PERFORM orion.verify_totp(t, 'not a code');
+	EXCEPTION WHEN invalid_parameter_value THEN
+		RAISE LOG 'leak test: a malformed code was refused';
+	END;
+	SELECT * INTO r FROM orion.verify_totp(t, codes[1], '192.0.2.1', 'Leak Test');
+	INSERT INTO handed VALUES ('access', r.access_token), ('refresh', r.refresh_token);
+	PERFORM orion.verify_totp(t, codes[1]);
+	PERFORM orion.regenerate_recovery_codes(uid);
+	PERFORM orion.disable_totp(uid);
 	PERFORM orion.delete_user(uid);
 END
 $$;
 SELECT flow, count(*) FROM handed GROUP BY flow ORDER BY flow;
 });
-like($out, qr/^access\|2\nlink\|1\nrefresh\|2\nreset\|1\nverification\|1$/m,
+like($out, qr/^access\|3\nchallenge\|1\nlink\|1\nrecovery\|20\nrefresh\|3\nreset\|1\ntotp_secret\|1\nverification\|1$/m,
 	'every flow handed out its tokens');
 my @notes = grep { /Asynchronous notification/ } split /\n/, $out;
 ok(scalar(grep { /"type": "email_verification"/ } @notes),
@@ -85,12 +108,13 @@ ok(scalar(grep { /"type": "email_verification"/ } @notes),
 note scalar(@notes) . ' notifications heard';
 
 my @tokens = split /\n/, $node->safe_psql('postgres', 'SELECT token FROM handed');
-is(scalar(@tokens), 7, 'seven tokens to look for');
+is(scalar(@tokens), 31, 'thirty-one tokens, secrets and codes to look for');
 my $log = slurp_file($node->logfile);
 like($log, qr/leak test: a weak password was refused/, 'the server log has the run, error paths included');
+like($log, qr/leak test: a malformed code was refused/, 'and the TOTP error path');
 foreach my $where (['the server log', $log], ['the NOTIFY payloads', join("\n", @notes)])
 {
-	my @found = grep { index($where->[1], substr($_, 8)) >= 0 } @tokens;
+	my @found = grep { my $t = $_; $t =~ s/^orion_[a-z]_//; index($where->[1], $t) >= 0 } @tokens;
 	is(scalar(@found), 0, "no token appears in $where->[0]") or diag "found: @found";
 }
 

@@ -367,7 +367,7 @@ CREATE TABLE orion_auth.totp_factors (
 );
 COMMENT ON TABLE orion_auth.totp_factors IS 'TOTP second factors (RFC 6238): one per user, pending until confirmed';
 COMMENT ON COLUMN orion_auth.totp_factors.user_id IS 'The user; the factor goes when the user does';
-COMMENT ON COLUMN orion_auth.totp_factors.secret IS 'The 20-byte secret sealed with orion.secret_key (AES-256-GCM, bound to the user), never in plain text';
+COMMENT ON COLUMN orion_auth.totp_factors.secret IS 'The 20-byte secret sealed with orion.secret_key_file (AES-256-GCM, bound to the user), never in plain text';
 COMMENT ON COLUMN orion_auth.totp_factors.confirmed_at IS 'When confirm_totp activated it; NULL while pending (sign-in asks no code)';
 COMMENT ON COLUMN orion_auth.totp_factors.last_used_step IS 'Time step (Unix time / 30) of the last code accepted: a code of that step or earlier is refused, so each works once';
 COMMENT ON COLUMN orion_auth.totp_factors.created_at IS 'When enroll_totp made the secret';
@@ -463,7 +463,7 @@ CREATE FUNCTION orion.reseal_secrets()
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'orion_reseal_secrets'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION orion.reseal_secrets() IS 'Seals every TOTP secret still sealed with orion.previous_secret_key with orion.secret_key; how many';
+COMMENT ON FUNCTION orion.reseal_secrets() IS 'Seals every TOTP secret still sealed with orion.previous_secret_key_file with orion.secret_key_file; how many';
 
 REVOKE ALL ON FUNCTION
     orion.enroll_totp(uuid),

@@ -169,7 +169,7 @@ orion_workdir() {
     if [ "$(id -u)" -eq 0 ]; then chown "$PG_OS_USER:" "$WORK"; fi
 }
 
-# orion_new_secret_key: 32 random bytes in hex, the form orion.secret_key takes.
+# orion_new_secret_key: 32 random bytes in hex, what orion.secret_key_file holds.
 orion_new_secret_key() {
     od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
 }
@@ -187,8 +187,11 @@ port = $PGPORT_PRIVATE
 listen_addresses = ''
 unix_socket_directories = '$WORK'
 # a throwaway key of this cluster's own, for the TOTP secrets it seals
-orion.secret_key = '$(orion_new_secret_key)'
+orion.secret_key_file = '$WORK/orion_secret.key'
 EOF
+    orion_new_secret_key >"$WORK/orion_secret.key"
+    chmod 600 "$WORK/orion_secret.key"
+    if [ "$(id -u)" -eq 0 ]; then chown "$PG_OS_USER:" "$WORK/orion_secret.key"; fi
     as_pg pg_ctl -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/dev/null \
         || { cat "$WORK/server.log"; die "the private cluster did not start"; }
     CLUSTER_STARTED=1

@@ -6,10 +6,11 @@
  *
  * enroll_totp makes a secret (20 random bytes) and returns it, in base32
  * and as the otpauth:// URI an authenticator app scans; the secret is
- * stored only sealed with orion.secret_key (common/secret_box.c), bound to
- * the user. Nothing changes at sign-in until confirm_totp receives a code
- * made from it, which proves that the app has the secret; then TOTP is
- * active and the ten recovery codes are handed out, once.
+ * stored only sealed with the key of orion.secret_key_file
+ * (common/secret_box.c), bound to the user. Nothing changes at sign-in
+ * until confirm_totp receives a code made from it, which proves that the
+ * app has the secret; then TOTP is active and the ten recovery codes are
+ * handed out, once.
  *
  * A code is accepted once: orion keeps the time step of the last code
  * accepted (last_used_step) and takes only later ones, so a code seen over
@@ -464,8 +465,8 @@ orion_regenerate_recovery_codes(PG_FUNCTION_ARGS)
 /*
  * orion.reseal_secrets() returns bigint
  *
- * Seals every TOTP secret not sealed with orion.secret_key with it (the
- * others open with orion.previous_secret_key); how many it resealed. The
+ * Seals every TOTP secret not sealed with orion.secret_key_file with it (the
+ * others open with orion.previous_secret_key_file); how many it resealed. The
  * step of a key rotation between setting the new key and removing the old.
  */
 PG_FUNCTION_INFO_V1(orion_reseal_secrets);

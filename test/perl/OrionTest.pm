@@ -1,6 +1,7 @@
 # test/perl/OrionTest.pm: what orion's TAP tests share: running a command
-# that must succeed, and installing an npm package at test time into a
-# directory of the test's own (nothing fetched at test time is committed).
+# that must succeed, installing an npm package at test time into a
+# directory of the test's own (nothing fetched at test time is committed),
+# and giving a test cluster a key for the secrets orion seals.
 package OrionTest;
 
 use strict;
@@ -12,7 +13,7 @@ use JSON::PP;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(run_or_die npm_install);
+our @EXPORT = qw(run_or_die npm_install write_secret_key use_secret_key);
 
 # run_or_die NAME CMD...: run CMD; a test that passes if it exits with 0,
 # returning its standard output. Nothing can go on without it, so a failure
@@ -64,6 +65,28 @@ sub npm_install
 	my $installed = decode_json(slurp_file("$dir/package.json"))->{version};
 	is($installed, $version, "the installed $package is version $version");
 	return $dir;
+}
+
+# write_secret_key NODE NAME: a new random key in NAME (relative to NODE's
+# data directory), readable by its owner only, as orion.secret_key_file
+# wants it; returns the key's hex.
+sub write_secret_key
+{
+	my ($node, $name) = @_;
+	my $hex = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
+	my $path = $node->data_dir . "/$name";
+	unlink $path;
+	append_to_file($path, "$hex\n");
+	chmod(0600, $path) or die "chmod $path: $!";
+	return $hex;
+}
+
+# use_secret_key NODE: NODE seals with a key of its own (before it starts).
+sub use_secret_key
+{
+	my ($node) = @_;
+	write_secret_key($node, 'orion_secret.key');
+	$node->append_conf('postgresql.conf', "orion.secret_key_file = 'orion_secret.key'\n");
 }
 
 1;

@@ -16,10 +16,13 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use lib 'test/perl';
+use OrionTest;
+
 my $node = PostgreSQL::Test::Cluster->new('token_leaks');
 $node->init;
+use_secret_key($node);
 $node->append_conf('postgresql.conf', qq{
-orion.secret_key = '@{[ join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32) ]}'
 log_min_messages = debug1
 log_min_error_statement = error
 log_error_verbosity = verbose

@@ -2,7 +2,7 @@
 // implementation independent of orion's, for test/t/017_totp.pl.
 //
 //   node test/node/otp-util.js <directory of the otpauth package> generate [seed]
-//   node test/node/otp-util.js <directory of the otpauth package> check < cases.json
+//   node test/node/otp-util.js <directory of the otpauth package> check cases.json
 //   node test/node/otp-util.js <directory of the otpauth package> uri <otpauth:// URI> <unix time>
 //
 // generate prints { "package", "seed", "totp": [{ "secret" (base32), "time"
@@ -11,7 +11,7 @@
 // 2500 (and the edges of a 30-second step), from a seeded PRNG (mulberry32)
 // so that a failure reproduces with the printed seed.
 //
-// check reads [{ "secret", "time", "code" }] (codes orion made) and prints
+// check reads, from the file, [{ "secret", "time", "code" }] (codes orion made) and prints
 // { "checked", "accepted" }: the cases where otpauth's TOTP.validate, with
 // no window either side, finds the code at exactly that time step.
 //
@@ -57,7 +57,7 @@ if (mode === 'generate') {
 	}
 	process.stdout.write(JSON.stringify(out));
 } else if (mode === 'check') {
-	const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+	const cases = JSON.parse(require('fs').readFileSync(process.argv[4], 'utf8'));
 	let accepted = 0;
 	for (const c of cases) {
 		if (totp(c.secret).validate({ token: c.code, timestamp: c.time * 1000, window: 0 }) === 0) accepted++;
@@ -74,6 +74,6 @@ if (mode === 'generate') {
 		next_code: otp.generate({ timestamp: (time + 30) * 1000 }),
 	}));
 } else {
-	process.stderr.write('usage: otp-util.js DIR generate [seed] | check | uri URI TIME\n');
+	process.stderr.write('usage: otp-util.js DIR generate [seed] | check FILE | uri URI TIME\n');
 	process.exit(2);
 }

@@ -20,6 +20,7 @@
 #   JSON escapes, huge and negative numbers, NaN, Infinity, INT_MIN/INT_MAX,
 #   nil, unknown and wrong-kind UUIDs, SQL-injection strings; and per
 #   argument name, values aimed at what it means (emails, tokens, hashes,
+#   TOTP secrets, codes and challenges,
 #   rollouts, contexts, variants, schedules...);
 # - each argument is malformed in turn with the others valid (valid values
 #   point at a fixture of users, sessions from orion.login, flags, segments,
@@ -71,6 +72,9 @@ log_statement = none
 # a call that crashes its server process is reported, and the rest runs
 restart_after_crash = on
 });
+use lib 'test/perl';
+use OrionTest;
+use_secret_key($node);
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION orion CASCADE; CREATE EXTENSION pg_cron');
 
@@ -124,6 +128,10 @@ $fx{ada_hash} = one(qq{SELECT password_hash FROM orion_auth.users WHERE id = '$f
 my ($s1) = one(q{SELECT session_id || ' ' || access_token || ' ' || refresh_token
 	FROM orion.login('ada@example.com', 'correct horse battery staple', '203.0.113.7', 'fixture')});
 @fx{qw(session access refresh)} = split / /, $s1;
+$fx{hedy} = one(q{SELECT orion.register_user('hedy@example.com', 'correct horse battery staple', 'Hedy')});
+$fx{hedy_secret} = one(qq{SELECT secret FROM orion.enroll_totp('$fx{hedy}')});
+$fx{hedy_recovery} = one(qq{SELECT (orion.confirm_totp('$fx{hedy}', orion.totp_code('$fx{hedy_secret}')))[1]});
+$fx{challenge} = one(q{SELECT mfa_challenge FROM orion.login('hedy@example.com', 'correct horse battery staple')});
 my ($s2) = one(q{SELECT session_id || ' ' || access_token || ' ' || refresh_token
 	FROM orion.login('grace@example.com', 'correct horse battery staple', '2001:db8::7', E'Mozilla \U0001F600')});
 @fx{qw(grace_session grace_access grace_refresh)} = split / /, $s2;
@@ -354,6 +362,17 @@ my %malformed = (
 		L('tiny', '1e-400'),
 		L('overflow', '1e131072'),
 	],
+	'timestamp with time zone' => [
+		X('null', 'NULL'),
+		L('infinity', 'infinity'),
+		L('minus-infinity', '-infinity'),
+		L('before-1970', '1969-12-31 23:59:59+00'),
+		L('year-1-bc', '0001-01-01 00:00:00+00 BC'),
+		L('year-294276', '294276-12-31 23:59:59+00'),
+		L('year-294277', '294277-01-01 00:00:00+00'),
+		L('garbage', 'not a time'),
+		L('empty', ''),
+	],
 	'boolean' => [
 		X('null', 'NULL'),
 		X('true', 'true'),
@@ -419,7 +438,31 @@ my @tokens = (
 	X('digest-not-token', lit('x') . " || '' || encode(sha256(convert_to(" . lit($fx{access}) . ", 'UTF8')), 'hex')"),
 	X('prefix-and-1MB', "'orion_s_' || repeat('A', $MB)"),
 	L('other-users-token', $fx{grace_access}));
+my @bad_secrets = (
+	L('not-base32-0189', 'GEZDGNBVGY3TQOJ0189'),
+	L('nine-bytes', 'GEZDGNBVGY3TQOI'),
+	L('padding-inside', 'GEZD=GNBVGY3TQOJQGEZDGNBVGY3TQOJQ'),
+	L('stray-bits', 'GEZDGNBVGY3TQOJQGEZDGNBVGZ'),
+	X('129-bytes', "repeat('A', 207)"),
+	L('hex-not-base32', '3132333435363738393031323334353637383930'));
+my @bad_codes = (
+	L('five-digits', '12345'),
+	L('seven-digits', '1234567'),
+	L('letters', 'abcdef'),
+	L('arabic-indic-digits', "\x{0661}\x{0662}\x{0663}\x{0664}\x{0665}\x{0666}"),
+	L('fullwidth-digits', "\x{FF11}\x{FF12}\x{FF13}\x{FF14}\x{FF15}\x{FF16}"),
+	L('recovery-bad-char', 'aaaa-aaaa-aaaa-aaa1'),
+	L('recovery-17-chars', 'aaaa-aaaa-aaaa-aaaa-a'),
+	X('65-bytes', "repeat('1', 65)"));
 my %extra = (
+	'secret/text' => \@bad_secrets,
+	'code/text' => \@bad_codes,
+	'challenge/text' => [
+		L('prefix-only', 'orion_c_'),
+		L('unknown-challenge', 'orion_c_' . ('A' x 43)),
+		L('an-access-token', $fx{access}),
+		L('trailing-space', "$fx{challenge} "),
+		L('upper-case', uc $fx{challenge})],
 	'email/text' => [
 		L('no-at', 'no-at-sign'),
 		L('no-dot', 'a@b'),
@@ -644,6 +687,15 @@ my %valid = (
 	'rollout/jsonb' => sub { lit('{"percentage": 50, "targeting": [{"attribute": "country", "operator": "equals", "value": "NO"}]}') },
 	'constraints/jsonb' => sub { lit('[{"contextName": "country", "operator": "IN", "values": ["NO"]}]') },
 	'variants/jsonb' => sub { lit('[{"key": "a", "weight": 1}, {"key": "b", "weight": 2}]') },
+	'secret/text' => sub { lit('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ') },
+	'counter/bigint' => sub { '0' },
+	'digits/integer' => sub { '6' },
+	'at/timestamp with time zone' => sub { 'now()' },
+	'challenge/text' => sub { lit($fx{challenge}) },
+	'code/text' => sub { lit('123456') },
+	'verify_totp.code' => sub { lit($fx{hedy_recovery}) },
+	'confirm_totp.user_id' => sub { lit($fx{hedy}) },
+	'regenerate_recovery_codes.user_id' => sub { lit($fx{hedy}) },
 );
 
 sub valid_value
@@ -1234,6 +1286,19 @@ for my $f (@$functions)
 	}
 }
 push @contract,
+  [ 'totp', [qw(hotp_code totp_code)], ['secret'], [ (grep { $_ ne 'infinity' } @text_garbage), map { $_->[0] } @bad_secrets ],
+	'error 22023', 'a secret that is not base32 of 10 to 128 bytes is refused' ],
+  [ 'totp', [qw(hotp_code totp_code)], ['digits'], [qw(zero minus-one one 1001 int-max int-min)], 'error 22023',
+	'digits must be from 6 to 8' ],
+  [ 'totp', [qw(hotp_code)], ['counter'], [qw(minus-one int8-min)], 'error 22023', 'counter must not be negative' ],
+  [ 'totp', [qw(totp_code)], ['at'], [qw(infinity minus-infinity before-1970 year-1-bc)], 'error 22023',
+	'at must be a finite time from 1970 on' ],
+  [ 'totp', [qw(confirm_totp verify_totp)], ['code'], [ qw(empty blank huge-1MB emoji letters), map { $_->[0] } @bad_codes ],
+	'error 22023', 'a code must be 6 digits (or, for verify_totp, a recovery code)' ],
+  [ 'totp', [qw(verify_totp)], ['challenge'], [ @text_garbage, qw(prefix-only unknown-challenge an-access-token trailing-space upper-case) ],
+	'answer ^0 null$', 'a challenge that is not live: no row' ],
+  [ 'totp', [qw(enroll_totp confirm_totp disable_totp regenerate_recovery_codes)], ['user_id'], [qw(nil max random wrong-kind-test-id)],
+	'error P0002', 'an unknown user is an error (P0002)' ],
   [ 'short', [qw(hash_password register_user)], ['password'], [qw(empty blank seven-chars number-1e400)], 'error 22023',
 	'password is too short' ],
   [ 'short', [qw(change_password set_password)], ['new_password'], [qw(empty blank seven-chars number-1e400)], 'error 22023',
@@ -1463,7 +1528,7 @@ my $outcomes = "$PostgreSQL::Test::Utils::tmp_check/bad_input_outcomes.json";
 }
 note("every outcome: $outcomes");
 
-is($node->safe_psql('postgres', 'SELECT count(*) FROM orion_auth.users'), '3', 'the server is up, and the fixture users are all there');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM orion_auth.users'), '4', 'the server is up, and the fixture users are all there');
 is($node->safe_psql('postgres', 'SELECT bad_input.checksum()'), $fixture_sum, 'every orion table is as the fixture left it');
 # workers a call may have started for other databases
 $node->safe_psql('postgres', q{SELECT orion.stop_maintenance_worker(d) FROM unnest(ARRAY['template0', 'template1']::name[]) AS d});

@@ -8,7 +8,9 @@
 // login, validate_session, refresh_session (alone, two workers refreshing
 // one token at once, a rotated token presented again within and after
 // orion.refresh_reuse_interval), logout, email verification (requested and
-// used in one transaction, then refused a second use), flag_enabled / evaluate_flag (flags
+// used in one transaction, then refused a second use), password reset,
+// sign-in links, TOTP (enrolled, used and disabled in one transaction),
+// flag_enabled / evaluate_flag (flags
 // changed meanwhile by other workers), assign_variant / peek_variant /
 // track_conversion (a test's weights changed, and the test stopped and
 // started, meanwhile), send_notification(s)
@@ -1101,6 +1103,84 @@ async function opSignInLink(w, tx) {
 	});
 }
 
+// TOTP, the whole life of a factor in one transaction: enrolled, confirmed
+// (ten recovery codes), a login that hands out a challenge, a wrong code,
+// the next step's code or a recovery code (a session), the same again
+// (nothing), disabled. The user's row stays locked from enrollment to the
+// end, and the factor is gone by COMMIT, so no other worker's login ever
+// meets an active factor and the model only learns of the new session.
+// Fragile users are left out: a lock would refuse the right code.
+async function opTotp(w, tx) {
+	const u = pickUser((x) => x.state === 'live' && !x.fragile && x.resetting === 0);
+	if (!u)
+		return;
+	useUser(tx, u);
+	const snap = userSnap(u);
+	const own = tx.autocommit;
+	if (own)
+		await w.begin();
+	let session = null;
+	try {
+		const e = await w.call('enroll_totp', AUTH, 'SELECT secret, uri FROM orion.enroll_totp($1)', [u.id], { users: [u] });
+		const { secret, uri } = e.rows[0];
+		if (!/^[A-Z2-7]{32}$/.test(secret) || !uri.startsWith('otpauth://totp/') || !uri.includes(`secret=${secret}&`))
+			violation('enroll_totp returned no secret or URI', { secret, uri });
+		const c = await w.call('confirm_totp', AUTH, 'SELECT orion.confirm_totp($1, orion.totp_code($2)) AS codes',
+			[u.id, secret], { users: [u] });
+		const codes = c.rows[0].codes;
+		if (!Array.isArray(codes) || codes.length !== 10)
+			violation('confirm_totp with the current code returned no ten recovery codes', codes);
+		const l = await w.call('login (TOTP active)', AUTH, 'SELECT * FROM orion.login($1, $2, $3, $4)',
+			[u.email, u.password, `203.0.113.${w.index + 1}`, `orion-load/${w.index}`], { users: [u] });
+		if (l.rows.length === 0) {
+			// the password changed by a reset that committed before the enrollment locked the row
+			bump(stats.outcomes, 'login with TOTP active: no row (password reset meanwhile)');
+			if (userQuiet(u, snap))
+				violation('login of a quiet user with TOTP active returned no row', u.email);
+		} else {
+			const row = l.rows[0];
+			if (row.user_id !== u.id || row.access_token !== null || row.session_id !== null
+				|| !/^orion_c_[A-Za-z0-9_-]{43}$/.test(row.mfa_challenge || ''))
+				violation('login with TOTP active did not answer with only a challenge', row);
+			const challenge = row.mfa_challenge;
+			const wrong = await w.call('verify_totp (wrong code)', AUTH,
+				"SELECT * FROM orion.verify_totp($1, CASE orion.totp_code($2) WHEN '000000' THEN '111111' ELSE '000000' END)",
+				[challenge, secret], { users: [u] });
+			if (wrong.rows.length)
+				violation('verify_totp accepted a wrong code', u.email);
+			const byRecovery = rnd() < 0.3;
+			const v = await w.call('verify_totp', AUTH,
+				byRecovery ? 'SELECT * FROM orion.verify_totp($1, $2, $3, $4)'
+					: "SELECT * FROM orion.verify_totp($1, orion.totp_code($2, now() + interval '30 s'), $3, $4)",
+				[challenge, byRecovery ? pick(codes) : secret, `203.0.113.${w.index + 1}`, `orion-load/${w.index}`],
+				{ users: [u] });
+			if (v.rows.length !== 1 || v.rows[0].user_id !== u.id || !/^orion_s_/.test(v.rows[0].access_token || ''))
+				violation('verify_totp with a right code opened no session', { email: u.email, byRecovery });
+			else {
+				session = v.rows[0];
+				bump(stats.outcomes, `verify_totp: signed in by ${byRecovery ? 'a recovery code' : 'a code'}`);
+			}
+			const again = await w.call('verify_totp (again)', AUTH, 'SELECT * FROM orion.verify_totp($1, $2)',
+				[challenge, byRecovery ? codes[0] : '123456'], { users: [u] });
+			if (again.rows.length)
+				violation('an MFA challenge worked twice', u.email);
+		}
+		const d = await w.call('disable_totp', AUTH, 'SELECT orion.disable_totp($1) AS was_active', [u.id], { users: [u] });
+		if (d.rows[0].was_active !== true)
+			violation('disable_totp of an active factor said it was not', u.email);
+		if (own) {
+			await w.q('COMMIT');
+			w.txnStart = null;
+		}
+	} catch (err) {
+		if (own)
+			await w.rollback();
+		throw err;
+	}
+	if (session)
+		tx.effect(() => addSession(u, session));
+}
+
 // Flags. 'load-rollout', 'load-admins' and 'load-null' are changed by
 // workers during the run; the others never are.
 function expectedFlag(f, u, context) {
@@ -1630,6 +1710,7 @@ const ALL_OPS = [
 	op('verify email', 2, opVerifyEmail),
 	op('reset password', 1, opResetPassword),
 	op('sign-in link', 1.5, opSignInLink),
+	op('totp', 1, opTotp),
 	op('flag_enabled', 10, (w, tx) => opFlag(w, tx, false)),
 	op('evaluate_flag', 5, (w, tx) => opFlag(w, tx, true)),
 	op('flag update', 1.5, opFlagUpdate),
@@ -1775,6 +1856,13 @@ async function finalChecks() {
 		  WHERE t.purpose = 'sign_in_link' AND t.used_at IS NOT NULL
 		    AND NOT EXISTS (SELECT FROM orion_auth.audit_logs a WHERE a.user_id = t.user_id
 		                       AND a.action IN ('auth.login', 'auth.login_failed') AND a.new_data->>'method' = 'sign_in_link')`));
+	invariant('no TOTP factor or recovery code left (each was disabled in its own transaction)', await one(
+		`SELECT (SELECT count(*) FROM orion_auth.totp_factors) + (SELECT count(*) FROM orion_auth.recovery_codes) AS n`));
+	invariant('every used MFA challenge started a session by a second factor', await one(
+		`SELECT count(*) AS n FROM orion_auth.one_time_tokens t
+		  WHERE t.purpose = 'mfa_challenge' AND t.used_at IS NOT NULL
+		    AND NOT EXISTS (SELECT FROM orion_auth.audit_logs a WHERE a.user_id = t.user_id
+		                       AND a.action = 'auth.login' AND a.new_data->>'method' IN ('totp', 'recovery_code'))`));
 	invariant('anonymised notifications keep no metadata', await one(
 		'SELECT count(*) AS n FROM orion_notifications.notifications WHERE user_id = $1 AND metadata IS NOT NULL', [NIL_UUID]));
 	invariant('deleted users have no session, refresh token, notification, assignment or conversion left', await one(

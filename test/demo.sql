@@ -212,14 +212,47 @@ SELECT count(*) AS "rows, the same link again" FROM orion.sign_in_with_link(:'li
 RESET ROLE;
 
 \echo
-\echo '19. All of it is in the audit log (the auth service may append, not read):'
+\echo '19. Two-factor authentication (TOTP, RFC 6238, as every authenticator app):'
+\echo '    enroll_totp gives a secret and the otpauth:// URI to show as a QR code; the'
+\echo '    secret is stored only sealed with the key in orion.secret_key_file.'
+\echo '    confirm_totp with the app''s current code turns it on and hands out ten'
+\echo '    recovery codes, once. Then login hands out a challenge instead of tokens,'
+\echo '    and verify_totp(challenge, code) completes the sign-in. (orion.totp_code'
+\echo '    stands in for the phone here.)'
+SET ROLE demo_auth_app;
+SELECT secret, uri FROM orion.enroll_totp(:'grace') \gset
+SELECT :'uri' AS "otpauth URI for the QR code";
+SELECT orion.confirm_totp(:'grace', orion.totp_code(:'secret')) AS recovery_codes \gset
+SELECT :'recovery_codes' AS "ten recovery codes, shown once";
+RESET ROLE;
+SELECT octet_length(secret) AS "bytes stored: the 20-byte secret sealed (key id, nonce, AES-256-GCM, tag)",
+       confirmed_at IS NOT NULL AS active
+  FROM orion_auth.totp_factors;
+SET ROLE demo_auth_app;
+SELECT user_id = :'grace' AS "password right", access_token IS NULL AS "no tokens yet",
+       left(mfa_challenge, 12) || '...' AS mfa_challenge
+  FROM orion.login('grace@example.com', 'a fresh passphrase for grace');
+SELECT mfa_challenge FROM orion.login('grace@example.com', 'a fresh passphrase for grace') \gset
+SELECT count(*) AS "rows, a wrong code (counts towards the lockout)"
+  FROM orion.verify_totp(:'mfa_challenge', CASE orion.totp_code(:'secret') WHEN '000000' THEN '111111' ELSE '000000' END);
+SELECT user_id = :'grace' AS "signed in as grace", left(access_token, 8) || '...' AS access_token
+  FROM orion.verify_totp(:'mfa_challenge', orion.totp_code(:'secret', now() + interval '30 s'), '198.51.100.4', 'Phone');
+SELECT mfa_challenge FROM orion.login('grace@example.com', 'a fresh passphrase for grace') \gset
+SELECT count(*) AS "rows, the same code again (a code works once)"
+  FROM orion.verify_totp(:'mfa_challenge', orion.totp_code(:'secret', now() + interval '30 s'));
+SELECT count(*) AS "rows, a recovery code instead" FROM orion.verify_totp(:'mfa_challenge', (:'recovery_codes'::text[])[1]);
+SELECT orion.disable_totp(:'grace') AS "TOTP turned off";
+RESET ROLE;
+
+\echo
+\echo '20. All of it is in the audit log (the auth service may append, not read):'
 SELECT action, resource, new_data, ip_address, user_agent
   FROM orion_auth.audit_logs ORDER BY created_at, action;
 DROP ROLE demo_auth_app;
 
 
 \echo
-\echo '20. Feature flags. The original admin UI''s form: 25% of users, stable per user.'
+\echo '21. Feature flags. The original admin UI''s form: 25% of users, stable per user.'
 INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
     ('new-checkout', 'New checkout', true, '{"percentage": 25}'),
     ('norway-beta', 'Norway beta', true,
@@ -235,18 +268,18 @@ SELECT count(*) AS users,
   FROM demo_users;
 
 \echo
-\echo '21. Targeting: only users whose context says country NO.'
+\echo '22. Targeting: only users whose context says country NO.'
 SELECT c AS context, orion.flag_enabled('norway-beta', NULL, c) AS enabled
   FROM unnest(ARRAY['{"properties": {"country": "NO"}}', '{"properties": {"country": "SE"}}']::jsonb[]) AS c;
 
 \echo
-\echo '22. Variants split by weight, each user always in the same one:'
+\echo '23. Variants split by weight, each user always in the same one:'
 SELECT v->>'name' AS variant, v->'payload'->>'value' AS payload, count(*) AS users
   FROM demo_users, orion.flag_variant('button-color', id) AS v
  GROUP BY 1, 2 ORDER BY 1;
 
 \echo
-\echo '23. The same engine speaks Unleash: strategies, constraints, segments, variants,'
+\echo '24. The same engine speaks Unleash: strategies, constraints, segments, variants,'
 \echo '    dependencies, exactly as Unleash''s client API returns a toggle.'
 INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
     ('mobile-v2', 'Mobile v2', true, '{"strategies": [{"name": "flexibleRollout",
@@ -262,7 +295,7 @@ SELECT ctx->'properties'->>'appVersion' AS "app version", ctx->>'userId' AS "use
 SELECT orion.evaluate_flag('no-such-flag') AS "evaluate_flag('no-such-flag')";
 
 \echo
-\echo '24. A rollout orion cannot evaluate is refused when written, with its JSON path:'
+\echo '25. A rollout orion cannot evaluate is refused when written, with its JSON path:'
 \set ON_ERROR_STOP off
 UPDATE orion_feature_flags.feature_flags
    SET rollout = '{"strategies": [{"name": "flexibleRollout", "parameters": {"rollout": "150"}}]}'
@@ -271,7 +304,7 @@ UPDATE orion_feature_flags.feature_flags
 
 
 \echo
-\echo '25. AB testing. A pricing test with 80% of traffic, 50/50, and a control:'
+\echo '26. AB testing. A pricing test with 80% of traffic, 50/50, and a control:'
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active, traffic_allocation) VALUES
     ('pricing-page', 'Pricing page', '[{"key": "control", "name": "Current price", "isControl": true},
                                       {"key": "cheaper", "name": "Lower price"}]', true, 0.8);
@@ -285,7 +318,7 @@ SELECT id AS a_user, orion.assign_variant('pricing-page', id) AS first,
   FROM demo_users LIMIT 1;
 
 \echo
-\echo '26. Conversions come in (here: 10% of control users buy, 12% of the others):'
+\echo '27. Conversions come in (here: 10% of control users buy, 12% of the others):'
 SELECT count(*) FILTER (WHERE orion.track_conversion('pricing-page', id, 'purchase', 19.90)) AS conversions_tracked
   FROM demo_users
  WHERE random() < CASE orion.peek_variant('pricing-page', id) WHEN 'control' THEN 0.10 ELSE 0.12 END;
@@ -297,7 +330,7 @@ SELECT variant, is_control, users, conversions, round(conversion_rate::numeric, 
   FROM orion.ab_test_results('pricing-page', 'purchase');
 
 \echo
-\echo '27. Notifications, as a member of orion_notifications_service. in_app ones are'
+\echo '28. Notifications, as a member of orion_notifications_service. in_app ones are'
 \echo '    delivered by being stored; the others wait for a delivery worker.'
 SELECT array_agg(id) AS some_users FROM (SELECT id FROM demo_users LIMIT 3) AS u \gset
 CREATE ROLE demo_notify_app LOGIN IN ROLE orion_notifications_service;
@@ -323,7 +356,7 @@ SELECT orion.send_notification(gen_random_uuid(), 'x', 'email', 'Hi', 'Nobody re
 RESET ROLE;
 
 \echo
-\echo '28. Applications can LISTEN instead of polling: new notifications on'
+\echo '29. Applications can LISTEN instead of polling: new notifications on'
 \echo '    orion_notifications, and the original platform''s Redis keys on'
 \echo '    orion_cache_invalidate, both sent at commit (psql prints them as they come):'
 LISTEN orion_notifications;
@@ -333,7 +366,7 @@ UPDATE orion_feature_flags.feature_flags SET rollout = '{"percentage": 30}' WHER
 UNLISTEN *;
 
 \echo
-\echo '29. Deleting a user takes everything of theirs, in every service, in one'
+\echo '30. Deleting a user takes everything of theirs, in every service, in one'
 \echo '    statement: sessions and tokens, notifications, AB assignments and'
 \echo '    conversions. The audit log keeps its entries, and records the deletion.'
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active) VALUES
@@ -363,7 +396,7 @@ SELECT * FROM orion.find_orphans();
 DROP ROLE demo_notify_app, demo_profile_app;
 
 \echo
-\echo '30. Maintenance. Expired sessions and stale tokens are removed in batches that'
+\echo '31. Maintenance. Expired sessions and stale tokens are removed in batches that'
 \echo '    never wait on a login. Here, 1,000 sessions whose access tokens expired a'
 \echo '    minute ago, and 100 that are live:'
 INSERT INTO orion_auth.sessions (user_id, token, expires_at)

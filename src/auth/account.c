@@ -100,19 +100,6 @@ LockUser(const pg_uuid_t *user_id)
 	return TextDatumGetCString(OrionQueryGet(0, 1, &isnull));
 }
 
-static void
-AuditUser(const pg_uuid_t *actor, const char *action, const pg_uuid_t *user_id, Jsonb *new_data)
-{
-	OrionAuditEntry entry = {0};
-
-	entry.user_id = actor;
-	entry.action = action;
-	entry.resource = "user";
-	entry.resource_id = OrionUuidText(user_id);
-	entry.new_data = new_data;
-	OrionAuditWrite(&entry);
-}
-
 void
 OrionAccountResetPassword(const pg_uuid_t *user_id, const char *password, size_t len,
 						  const char *by)
@@ -128,7 +115,8 @@ OrionAccountResetPassword(const pg_uuid_t *user_id, const char *password, size_t
 	revoked = OrionRevokeUserSessions(user_id, NULL, "password_reset");
 	data[0] = psprintf(UINT64_FORMAT, revoked);
 	data[1] = OrionJsonString(by);
-	AuditUser(NULL, "auth.password_reset", user_id, OrionJsonObject(2, keys, data));
+	OrionAuditAboutUser(NULL, user_id, "auth.password_reset", OrionJsonObject(2, keys, data),
+						NULL, NULL);
 }
 
 /*
@@ -187,7 +175,8 @@ orion_register_user(PG_FUNCTION_ARGS)
 
 		data[0] = OrionJsonString(text_to_cstring(email));
 		data[1] = OrionJsonString(role);
-		AuditUser(&user_id, "user.registered", &user_id, OrionJsonObject(2, keys, data));
+		OrionAuditAboutUser(&user_id, &user_id, "user.registered", OrionJsonObject(2, keys, data),
+							NULL, NULL);
 	}
 	SPI_finish();
 
@@ -234,7 +223,7 @@ orion_change_password(PG_FUNCTION_ARGS)
 	if (!OrionPasswordVerify(VARDATA_ANY(current), VARSIZE_ANY_EXHDR(current),
 							 stored, strlen(stored)))
 	{
-		AuditUser(user_id, "auth.password_change_failed", user_id, NULL);
+		OrionAuditAboutUser(user_id, user_id, "auth.password_change_failed", NULL, NULL, NULL);
 		SPI_finish();
 		PG_RETURN_BOOL(false);
 	}
@@ -249,7 +238,8 @@ orion_change_password(PG_FUNCTION_ARGS)
 		const char *data[1];
 
 		data[0] = psprintf(UINT64_FORMAT, revoked);
-		AuditUser(user_id, "auth.password_changed", user_id, OrionJsonObject(1, keys, data));
+		OrionAuditAboutUser(user_id, user_id, "auth.password_changed", OrionJsonObject(1, keys, data),
+							NULL, NULL);
 	}
 	SPI_finish();
 	PG_RETURN_BOOL(true);

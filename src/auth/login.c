@@ -145,7 +145,8 @@ orion_login(PG_FUNCTION_ARGS)
 		const char *reason[1];
 
 		reason[0] = OrionJsonString("email_not_verified");
-		OrionAuditUser(&user_id, "auth.login_failed", OrionJsonObject(1, keys, reason), ip, agent);
+		OrionAuditAboutUser(&user_id, &user_id, "auth.login_failed", OrionJsonObject(1, keys, reason),
+							ip, agent);
 		SPI_finish();
 		return (Datum) 0;
 	}

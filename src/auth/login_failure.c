@@ -93,14 +93,15 @@ OrionLoginFailureRecord(const pg_uuid_t *user_id, OrionLockState state,
 	}
 
 	data[0] = OrionJsonString(state.locked ? "account_locked" : reason);
-	OrionAuditUser(user_id, "auth.login_failed", OrionJsonObject(1, keys, data), ip, agent);
+	OrionAuditAboutUser(user_id, user_id, "auth.login_failed", OrionJsonObject(1, keys, data),
+						ip, agent);
 	if (locks_now)
 	{
 		const char *lock_keys[] = {"failed_logins"};
 		const char *lock_values[1];
 
 		lock_values[0] = psprintf("%d", failures);
-		OrionAuditUser(user_id, "auth.account_locked", OrionJsonObject(1, lock_keys, lock_values),
-					   ip, agent);
+		OrionAuditAboutUser(user_id, user_id, "auth.account_locked",
+							OrionJsonObject(1, lock_keys, lock_values), ip, agent);
 	}
 }

@@ -68,7 +68,7 @@ OrionSignIn(FunctionCallInfo fcinfo, const pg_uuid_t *user_id, const char *email
 									   orion_mfa_challenge_ttl, &expires_at);
 	data[0] = OrionJsonString(method);
 	data[1] = OrionJsonString(timestamptz_to_str(expires_at));
-	OrionAuditUser(user_id, "auth.mfa_challenge", OrionJsonObject(2, keys, data), ip, agent);
+	OrionAuditAboutUser(user_id, user_id, "auth.mfa_challenge", OrionJsonObject(2, keys, data), ip, agent);
 	OrionSessionEmitChallenge(fcinfo, user_id, challenge);
 }
 
@@ -125,8 +125,8 @@ orion_verify_totp(PG_FUNCTION_ARGS)
 				const char *data[1];
 
 				data[0] = psprintf("%d", OrionRecoveryCodesLeft(&user_id));
-				OrionAuditUser(&user_id, "auth.recovery_code_used",
-							   OrionJsonObject(1, keys, data), ip, agent);
+				OrionAuditAboutUser(&user_id, &user_id, "auth.recovery_code_used",
+									OrionJsonObject(1, keys, data), ip, agent);
 			}
 			OrionSessionStart(fcinfo, &user_id, kind == ORION_CODE_TOTP ? "totp" : "recovery_code",
 							  NULL, ip, agent);

@@ -102,7 +102,8 @@ orion_sign_in_with_link(PG_FUNCTION_ARGS)
 
 			data[0] = OrionJsonString("sign_in_link");
 			data[1] = OrionJsonString("account_locked");
-			OrionAuditUser(&user_id, "auth.login_failed", OrionJsonObject(2, keys, data), ip, agent);
+			OrionAuditAboutUser(&user_id, &user_id, "auth.login_failed", OrionJsonObject(2, keys, data),
+								ip, agent);
 		}
 	}
 	SPI_finish();

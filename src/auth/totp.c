@@ -280,7 +280,7 @@ AppendUriComponent(StringInfo buf, const char *s)
 static void
 AuditFactor(const pg_uuid_t *user_id, const char *action)
 {
-	OrionAuditUser(user_id, action, NULL, NULL, NULL);
+	OrionAuditAboutUser(user_id, user_id, action, NULL, NULL, NULL);
 }
 
 /*

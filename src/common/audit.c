@@ -118,12 +118,12 @@ OrionAuditWrite(const OrionAuditEntry *entry)
 }
 
 void
-OrionAuditUser(const pg_uuid_t *user_id, const char *action, Jsonb *new_data,
-			   const char *ip, const char *agent)
+OrionAuditAboutUser(const pg_uuid_t *actor, const pg_uuid_t *user_id, const char *action,
+					Jsonb *new_data, const char *ip, const char *agent)
 {
 	OrionAuditEntry entry = {0};
 
-	entry.user_id = user_id;
+	entry.user_id = actor;
 	entry.action = action;
 	entry.resource = "user";
 	entry.resource_id = OrionUuidText(user_id);

@@ -34,11 +34,12 @@ typedef struct OrionAuditEntry
 extern pg_uuid_t *OrionAuditWrite(const OrionAuditEntry *entry);
 
 /*
- * An entry by user_id about their own account (resource "user", its id the
- * user's): what most sign-in and account events are.
+ * An entry about user_id's account (resource "user", its id the user's) by
+ * actor (NULL: orion.actor_id, if set): what most sign-in and account
+ * events are, mostly by the user themselves.
  */
-extern void OrionAuditUser(const pg_uuid_t *user_id, const char *action, Jsonb *new_data,
-						   const char *ip, const char *agent);
+extern void OrionAuditAboutUser(const pg_uuid_t *actor, const pg_uuid_t *user_id, const char *action,
+								Jsonb *new_data, const char *ip, const char *agent);
 
 /*
  * A flat JSON object from n keys and values, for an entry's old_data or

@@ -42,26 +42,9 @@ SELECT orion.verify_password('$PASSWORD', password_hash)
 FROM orion_auth.users WHERE lower(email) = lower('bench' || :n || '@example.com');
 SQL
 
-# run NAME: one round of NAME.sql, its per-call latencies (microseconds)
-# appended to NAME.us.
-run() {
-    local out
-    rm -f "$BENCH_TMP/$1.log".*
-    out=$(cd "$BENCH_TMP" && pgbench -n -M prepared -f "$1.sql" -c 1 -j 1 -T "$SECONDS_PER_ROUND" \
-        -l --log-prefix="$1.log" 2>&1) || { echo "$out" >&2; return 1; }
-    if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2; return 1; fi
-    awk '{print $3}' "$BENCH_TMP/$1.log".* >>"$BENCH_TMP/$1.us"
-}
-
-# quantile FILE Q: the Q quantile (nearest rank) of FILE's numbers, in ms.
-quantile() {
-    sort -g "$1" | awk -v q="$2" '{a[NR] = $1} END {
-        i = int(q * NR + 0.999999); if (i < 1) i = 1; printf "%.2f", a[i] / 1000 }'
-}
-
 : >"$BENCH_TMP/login.us"; : >"$BENCH_TMP/verify.us"
 for r in $(seq "$ROUNDS"); do
-    run login; run verify
+    latency_round login "$SECONDS_PER_ROUND"; latency_round verify "$SECONDS_PER_ROUND"
     log "round $r: $(wc -l <"$BENCH_TMP/login.us") logins, $(wc -l <"$BENCH_TMP/verify.us") verifications so far"
 done
 

@@ -52,26 +52,9 @@ SELECT count(*) FROM orion.login('$kind' || :n || '@example.com', '$PASSWORD');
 SQL
 done
 
-# run NAME: one round of NAME.sql, its per-call latencies (microseconds)
-# appended to NAME.us.
-run() {
-    local out
-    rm -f "$BENCH_TMP/$1.log".*
-    out=$(cd "$BENCH_TMP" && pgbench -n -M prepared -f "$1.sql" -c 1 -j 1 -T "$LOGIN_SECONDS" \
-        -l --log-prefix="$1.log" 2>&1) || { echo "$out" >&2; return 1; }
-    if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2; return 1; fi
-    awk '{print $3}' "$BENCH_TMP/$1.log".* >>"$BENCH_TMP/$1.us"
-}
-
-# quantile FILE Q: the Q quantile (nearest rank) of FILE's numbers, in ms.
-quantile() {
-    sort -g "$1" | awk -v q="$2" '{a[NR] = $1} END {
-        i = int(q * NR + 0.999999); if (i < 1) i = 1; printf "%.2f", a[i] / 1000 }'
-}
-
 : >"$BENCH_TMP/login_mfa.us"; : >"$BENCH_TMP/login_plain.us"
 for r in $(seq "$LOGIN_ROUNDS"); do
-    run login_mfa; run login_plain
+    latency_round login_mfa "$LOGIN_SECONDS"; latency_round login_plain "$LOGIN_SECONDS"
     log "round $r: $(wc -l <"$BENCH_TMP/login_mfa.us") logins with TOTP, $(wc -l <"$BENCH_TMP/login_plain.us") without, so far"
 done
 mfa_p50=$(quantile "$BENCH_TMP/login_mfa.us" 0.5)

@@ -79,3 +79,22 @@ fmt_tps() { LC_ALL=C awk -v x="$1" -v u="${2:-tps}" 'BEGIN {
     s = sprintf("%.0f", x); r = ""
     while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
     print s r " " u }'; }
+
+# latency_round NAME SECONDS: one round of NAME.sql (in BENCH_TMP) through
+# pgbench, one client, autocommit, for SECONDS; its per-call latencies
+# (microseconds) appended to NAME.us. Fails if any call failed.
+latency_round() {
+    local out
+    rm -f "$BENCH_TMP/$1.log".*
+    out=$(cd "$BENCH_TMP" && pgbench -n -M prepared -f "$1.sql" -c 1 -j 1 -T "$2" \
+        -l --log-prefix="$1.log" 2>&1) || { echo "$out" >&2; return 1; }
+    if grep -q 'failed: [1-9]' <<<"$out"; then echo "$out" >&2; return 1; fi
+    awk '{print $3}' "$BENCH_TMP/$1.log".* >>"$BENCH_TMP/$1.us"
+}
+
+# quantile FILE Q: the Q quantile (nearest rank) of FILE's numbers
+# (microseconds), in ms.
+quantile() {
+    sort -g "$1" | awk -v q="$2" '{a[NR] = $1} END {
+        i = int(q * NR + 0.999999); if (i < 1) i = 1; printf "%.2f", a[i] / 1000 }'
+}

@@ -29,6 +29,7 @@
 #include "auth/mfa_challenge.h"
 #include "auth/password.h"
 #include "common/audit.h"
+#include "common/compat.h"
 #include "common/query.h"
 #include "common/request.h"
 

@@ -33,6 +33,7 @@
 #include "auth/session.h"
 #include "auth/totp.h"
 #include "common/audit.h"
+#include "common/compat.h"
 #include "common/query.h"
 #include "common/request.h"
 

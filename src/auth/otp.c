@@ -21,6 +21,7 @@
 
 #include "auth/otp.h"
 #include "common/base32.h"
+#include "common/compat.h"
 #include "common/request.h"
 
 /* longest secret orion.hotp_code reads, in bytes (RFC 4226 asks 16 at least) */

@@ -41,6 +41,7 @@
 #include "auth/totp.h"
 #include "common/audit.h"
 #include "common/base32.h"
+#include "common/compat.h"
 #include "common/query.h"
 #include "common/request.h"
 #include "common/secret_box.h"

@@ -46,6 +46,7 @@
 #include "storage/fd.h"
 #include "utils/guc.h"
 
+#include "common/compat.h"
 #include "common/secret_box.h"
 
 #define KEY_BYTES	32

@@ -30,6 +30,7 @@ OBJS_COMMON  = src/common/guc.o src/common/query.o src/common/base64.o src/commo
 OBJS_AUTH    = src/auth/phc.o src/auth/token.o src/auth/password.o src/auth/session.o \
                src/auth/login_failure.o src/auth/login.o src/auth/otp.o src/auth/recovery_code.o \
                src/auth/totp.o src/auth/mfa_challenge.o \
+               src/auth/jws.o src/auth/signing_key.o src/auth/jwt.o \
                src/auth/session_validate.o src/auth/email_address.o src/auth/account_settings.o src/auth/account.o \
                src/auth/one_time_token.o src/auth/email_verification.o src/auth/password_reset.o \
                src/auth/sign_in_link.o
@@ -42,7 +43,8 @@ OBJS_INTEGRITY = src/integrity/user_reference.o
 OBJS_MAINTENANCE = src/maintenance/maintenance.o src/maintenance/worker.o
 OBJS         = src/orion.o $(OBJS_COMMON) $(OBJS_AUTH) $(OBJS_FLAGS) $(OBJS_AB) \
                $(OBJS_EVENTS) $(OBJS_INTEGRITY) $(OBJS_MAINTENANCE)
-# libcrypto (OpenSSL, which PostgreSQL links too): AES-256-GCM for secrets at rest
+# libcrypto (OpenSSL 3, which PostgreSQL links too): AES-256-GCM for secrets at
+# rest; Ed25519, ECDSA P-256 and HMAC-SHA-256 for JWT access tokens
 SHLIB_LINK   = -largon2 -lcrypto
 PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 

@@ -580,3 +580,90 @@ REVOKE ALL ON orion.status FROM PUBLIC;
 GRANT SELECT ON orion.status TO orion_admin;
 REVOKE ALL ON FUNCTION orion.run_maintenance(integer), orion.maintenance_backlog() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION orion.run_maintenance(integer), orion.maintenance_backlog() TO orion_admin;
+
+-- Signed access tokens (JWT). The signing keys are the extension owner's
+-- alone: their private parts are sealed with orion.secret_key_file, and
+-- even the public ones are handed out only through orion.jwks().
+
+CREATE TABLE orion_auth.signing_keys (
+    kid           text PRIMARY KEY
+                  CONSTRAINT signing_keys_kid_shape CHECK (kid ~ '^[A-Za-z0-9_-]{1,64}$'),
+    algorithm     text NOT NULL
+                  CONSTRAINT signing_keys_algorithm_known CHECK (algorithm IN ('EdDSA', 'ES256', 'HS256')),
+    public_key    bytea,
+    private_key   bytea NOT NULL
+                  CONSTRAINT signing_keys_private_key_sealed CHECK (pg_catalog.get_byte(private_key, 0) = 1),
+    created_at    timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    retired_at    timestamptz,
+    verify_until  timestamptz,
+    CONSTRAINT signing_keys_public_key_asymmetric
+        CHECK ((public_key IS NULL) = (algorithm = 'HS256')),
+    CONSTRAINT signing_keys_retired_verify_until
+        CHECK ((retired_at IS NULL) = (verify_until IS NULL))
+);
+-- one key signs
+CREATE UNIQUE INDEX signing_keys_one_current ON orion_auth.signing_keys ((true)) WHERE retired_at IS NULL;
+COMMENT ON TABLE orion_auth.signing_keys IS 'Keys that sign JWT access tokens (orion.rotate_signing_key); the extension owner''s alone';
+COMMENT ON COLUMN orion_auth.signing_keys.kid IS 'The key id, the kid of the tokens it signs and of its JWK in orion.jwks()';
+COMMENT ON COLUMN orion_auth.signing_keys.algorithm IS 'EdDSA (Ed25519), ES256 (ECDSA P-256, SHA-256) or HS256 (HMAC-SHA-256 with a shared secret): the only alg its tokens may carry';
+COMMENT ON COLUMN orion_auth.signing_keys.public_key IS 'DER SubjectPublicKeyInfo of an EdDSA or ES256 key; NULL for HS256';
+COMMENT ON COLUMN orion_auth.signing_keys.private_key IS 'The private key (DER) or the HS256 secret, sealed with orion.secret_key_file (AES-256-GCM, bound to the kid)';
+COMMENT ON COLUMN orion_auth.signing_keys.created_at IS 'When rotate_signing_key made or imported it';
+COMMENT ON COLUMN orion_auth.signing_keys.retired_at IS 'When a rotation replaced it for signing; NULL for the current key';
+COMMENT ON COLUMN orion_auth.signing_keys.verify_until IS 'Until when tokens it signed verify (retired_at plus orion.access_token_ttl): the last of them has expired by then';
+COMMENT ON INDEX orion_auth.signing_keys_pkey IS 'Primary key: a key by kid, as verification looks it up';
+COMMENT ON INDEX orion_auth.signing_keys_one_current IS 'At most one current (signing) key';
+COMMENT ON CONSTRAINT signing_keys_pkey ON orion_auth.signing_keys IS 'A kid names one key';
+COMMENT ON CONSTRAINT signing_keys_kid_shape ON orion_auth.signing_keys IS 'kid is 1 to 64 base64url characters';
+COMMENT ON CONSTRAINT signing_keys_algorithm_known ON orion_auth.signing_keys IS 'algorithm is one orion signs with; never none';
+COMMENT ON CONSTRAINT signing_keys_private_key_sealed ON orion_auth.signing_keys IS 'private_key is sealed (version 1), never a plain key';
+COMMENT ON CONSTRAINT signing_keys_public_key_asymmetric ON orion_auth.signing_keys IS 'EdDSA and ES256 keys have a public key; HS256 secrets have none';
+COMMENT ON CONSTRAINT signing_keys_retired_verify_until ON orion_auth.signing_keys IS 'A retired key has a verify_until, the current key none';
+SELECT pg_catalog.pg_extension_config_dump('orion_auth.signing_keys', '');
+CREATE TRIGGER cache_invalidate
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON orion_auth.signing_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION orion.cache_invalidate();
+COMMENT ON TRIGGER cache_invalidate ON orion_auth.signing_keys IS 'Invalidates every backend''s signing key cache when keys change';
+
+-- a gateway's deny list: the sessions revoked since a time
+CREATE INDEX idx_sessions_revoked_at ON orion_auth.sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+COMMENT ON INDEX orion_auth.idx_sessions_revoked_at IS 'revoked_sessions finds the sessions revoked since a time by it';
+
+CREATE FUNCTION orion.rotate_signing_key(algorithm text DEFAULT NULL, key text DEFAULT NULL)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'orion_rotate_signing_key'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orion.rotate_signing_key(text, text) IS 'A new current JWT signing key (EdDSA, ES256 or HS256; generated, or imported from a PEM private key or an HS256 secret); the old one verifies for orion.access_token_ttl more. Returns its kid';
+
+CREATE FUNCTION orion.jwks()
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'orion_jwks'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION orion.jwks() IS 'The public keys that verify JWT access tokens now, as a JWK Set (RFC 7517) for gateways; HS256 secrets are never listed';
+
+CREATE FUNCTION orion.verify_jwt(token text)
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'orion_verify_jwt'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION orion.verify_jwt(text) IS 'The claims of a JWT access token whose signature, iss, aud, exp and nbf hold, without checking its session; NULL otherwise';
+
+CREATE FUNCTION orion.revoked_sessions(since timestamptz)
+    RETURNS TABLE (session_id uuid, user_id uuid, revoked_at timestamptz, expires_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        SELECT s.id, s.user_id, s.revoked_at, s.expires_at
+          FROM orion_auth.sessions s
+         WHERE s.revoked_at >= revoked_sessions.since
+           AND s.expires_at > pg_catalog.now()
+         ORDER BY s.revoked_at
+    $$;
+COMMENT ON FUNCTION orion.revoked_sessions(timestamptz) IS 'Sessions revoked at or after since whose last access token has not expired: the deny list of a gateway that verifies JWTs itself';
+
+REVOKE ALL ON FUNCTION orion.rotate_signing_key(text, text), orion.verify_jwt(text),
+    orion.revoked_sessions(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orion.verify_jwt(text), orion.revoked_sessions(timestamptz)
+    TO orion_auth_service, orion_user_service, orion_notifications_service,
+       orion_feature_flags_service, orion_ab_testing_service;
+
+COMMENT ON FUNCTION orion.validate_session(text) IS 'The live session of an access token (opaque, or a JWT whose signature and claims hold), or no row';

@@ -25,7 +25,9 @@
 #include "ab/ab_cache.h"
 #include "ab/ab_store.h"
 #include "auth/account_settings.h"
+#include "auth/jwt.h"
 #include "auth/session_validate.h"
+#include "auth/signing_key.h"
 #include "common/guc.h"
 #include "common/secret_box.h"
 #include "flags/flag_cache.h"
@@ -54,6 +56,8 @@ _PG_init(void)
 	AbCacheInit();
 	AbStoreInit();
 	OrionSessionValidateInit();
+	OrionJwtInit();
+	OrionSigningKeyInit();
 	OrionWorkerInit();
 	OrionGucReservePrefix();
 }

@@ -37,6 +37,7 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
+#include "auth/jwt.h"
 #include "auth/one_time_token.h"
 #include "auth/password.h"
 #include "auth/session.h"
@@ -58,9 +59,15 @@ static OrionQuery record_login_success = {
 };
 
 static OrionQuery insert_session = {
-	"INSERT INTO orion_auth.sessions (user_id, token, ip_address, user_agent, expires_at)"
-	" VALUES ($1, $2, $3, $4, $5) RETURNING id",
-	5, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, NULL
+	"INSERT INTO orion_auth.sessions (id, user_id, token, ip_address, user_agent, expires_at)"
+	" VALUES ($1, $2, $3, $4, $5, $6)",
+	6, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, NULL
+};
+
+/* what a JWT access token says of its user */
+static OrionQuery user_claims = {
+	"SELECT email::text, coalesce(email_verified, false), role::text FROM orion_auth.users WHERE id = $1",
+	1, {UUIDOID}, NULL
 };
 
 static OrionQuery rotate_access_token = {
@@ -174,6 +181,54 @@ GetUuid(uint64 row, int col, pg_uuid_t *out)
 		memcpy(out, DatumGetUUIDP(d), sizeof(*out));
 }
 
+/* A new random (version 4) uuid, so a new session's JWT can name it before the row exists. */
+static void
+NewSessionId(pg_uuid_t *id)
+{
+	if (!pg_strong_random(id->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random bytes")));
+	id->data[6] = (id->data[6] & 0x0f) | 0x40;
+	id->data[8] = (id->data[8] & 0x3f) | 0x80;
+}
+
+/*
+ * The access token of tokens' session, expiring when tokens says (for a
+ * JWT, whole seconds: its exp): opaque, or a JWT with the user's claims as
+ * orion.access_token_format says.
+ */
+static void
+NewAccessToken(IssuedTokens *tokens)
+{
+	Datum		values[1];
+	bool		isnull;
+	char	   *email = NULL;
+	char	   *role = NULL;
+	bool		email_verified = false;
+	Datum		d;
+
+	if (orion_access_token_format != ORION_ACCESS_TOKEN_JWT)
+	{
+		tokens->access_token = OrionTokenGenerate(ORION_TOKEN_SESSION);
+		return;
+	}
+	tokens->access_expires_at -= tokens->access_expires_at % USECS_PER_SEC;
+	values[0] = UUIDPGetDatum(&tokens->user_id);
+	if (OrionQueryRun(&user_claims, values, NULL, true, 1) == 1)
+	{
+		d = OrionQueryGet(0, 1, &isnull);
+		email = isnull ? NULL : TextDatumGetCString(d);
+		email_verified = DatumGetBool(OrionQueryGet(0, 2, &isnull));
+		d = OrionQueryGet(0, 3, &isnull);
+		role = isnull ? NULL : TextDatumGetCString(d);
+	}
+	tokens->access_token = OrionJwtIssue(&tokens->user_id, &tokens->session_id, email,
+										 email_verified, role,
+										 GetCurrentTransactionStartTimestamp(),
+										 tokens->access_expires_at);
+}
+
 /*
  * New access and refresh tokens for the session tokens->session_id, or for a
  * new session of tokens->user_id when new_session. Fills the rest of tokens.
@@ -182,25 +237,27 @@ static void
 IssueTokens(IssuedTokens *tokens, bool new_session, const char *ip, const char *agent)
 {
 	char		digest[ORION_TOKEN_DIGEST_HEX_LEN + 1];
-	Datum		values[5];
-	char		nulls[5];
+	Datum		values[6];
+	char		nulls[6];
 
-	tokens->access_token = OrionTokenGenerate(ORION_TOKEN_SESSION);
+	if (new_session)
+		NewSessionId(&tokens->session_id);
 	tokens->access_expires_at = NowPlusSeconds(orion_access_token_ttl);
+	NewAccessToken(tokens);
 	tokens->refresh_token = OrionTokenGenerate(ORION_TOKEN_REFRESH);
 	tokens->refresh_expires_at = NowPlusSeconds(orion_refresh_token_ttl);
 
-	OrionTokenDigest(tokens->access_token, ORION_TOKEN_LEN, digest);
+	OrionTokenDigest(tokens->access_token, strlen(tokens->access_token), digest);
 	memset(nulls, ' ', sizeof(nulls));
 	if (new_session)
 	{
-		values[0] = UUIDPGetDatum(&tokens->user_id);
-		values[1] = CStringGetTextDatum(digest);
-		values[2] = TextDatumOrNull(ip, &nulls[2]);
-		values[3] = TextDatumOrNull(agent, &nulls[3]);
-		values[4] = TimestampTzGetDatum(tokens->access_expires_at);
+		values[0] = UUIDPGetDatum(&tokens->session_id);
+		values[1] = UUIDPGetDatum(&tokens->user_id);
+		values[2] = CStringGetTextDatum(digest);
+		values[3] = TextDatumOrNull(ip, &nulls[3]);
+		values[4] = TextDatumOrNull(agent, &nulls[4]);
+		values[5] = TimestampTzGetDatum(tokens->access_expires_at);
 		OrionQueryRun(&insert_session, values, nulls, false, 0);
-		GetUuid(0, 1, &tokens->session_id);
 	}
 	else
 	{
@@ -519,6 +576,22 @@ orion_logout(PG_FUNCTION_ARGS)
 		lookup = &find_session_by_any_access_token, session_col = 1;
 	else if (OrionTokenIsWellFormed(t, len, ORION_TOKEN_REFRESH))
 		lookup = &find_refresh_token, session_col = 3;
+	else if (OrionJwtLooksLike(t, len))
+	{
+		/* a JWT names its session; an expired one may still end it */
+		OrionJwtClaims claims;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (OrionJwtVerify(t, len, false, &claims))
+		{
+			ended = RevokeSession(&claims.session_id, REASON_LOGOUT, &user_id);
+			if (ended)
+				AuditAuth(&user_id, "auth.logout", "session", &claims.session_id, NULL, NULL, NULL);
+		}
+		SPI_finish();
+		PG_RETURN_BOOL(ended);
+	}
 	else
 		PG_RETURN_BOOL(false);
 

@@ -93,6 +93,10 @@ INSERT INTO readme_callers VALUES
     ('orion.hotp_code(text,bigint,integer)', 'everyone', 'Anyone may call them.'),
     ('orion.totp_code(text,timestamp with time zone,integer)', 'everyone', 'Anyone may call them.'),
     ('orion.reseal_secrets()', 'superuser', 'Superuser only.'),
+    ('orion.rotate_signing_key(text,text)', 'superuser', 'Superuser only.'),
+    ('orion.jwks()', 'everyone', 'Anyone may call it.'),
+    ('orion.verify_jwt(text)', 'services', 'Callable by every service role'),
+    ('orion.revoked_sessions(timestamp with time zone)', 'services', 'Callable by every service role'),
     ('orion.audit(text,text,text,jsonb,jsonb,uuid,text,text)', 'auth', 'Auth service.'),
     ('orion.flag_enabled(text,uuid,jsonb)', 'services', 'Every service role may call it'),
     ('orion.flag_variant(text,uuid,jsonb)', 'services', 'Every service role may evaluate flags'),
@@ -531,6 +535,16 @@ INSERT INTO tokens SELECT 'phone', access_token, refresh_token
   FROM orion.login('ada@example.com', 'correct horse battery staple');
 INSERT INTO tokens SELECT 'phone refreshed', access_token, refresh_token
   FROM orion.refresh_session((SELECT refresh_token FROM tokens WHERE label = 'phone'));
+-- and grace's JWTs (a signing key of this file's own): one live, one
+-- whose session was revoked
+SELECT orion.rotate_signing_key('EdDSA') IS NOT NULL AS signing_key;
+SET orion.access_token_format = jwt;
+INSERT INTO tokens SELECT 'jwt', access_token, refresh_token
+  FROM orion.login('grace@example.com', 'correct horse battery staple');
+INSERT INTO tokens SELECT 'jwt revoked', access_token, refresh_token
+  FROM orion.login('grace@example.com', 'correct horse battery staple');
+RESET orion.access_token_format;
+SELECT orion.logout(access_token) AS revoked FROM tokens WHERE label = 'jwt revoked';
 SELECT count(*) AS tokens FROM tokens;
 
 INSERT INTO orion_feature_flags.segments (id, name, constraints) VALUES
@@ -634,6 +648,27 @@ INSERT INTO attack_cases (ord, name, caller, setup, attack, arg, teardown, expec
  $$SELECT coalesce((SELECT (v.user_id, v.email, v.role, v.expires_at IS NOT NULL)::pg_catalog.text
                       FROM orion.validate_session($1) v), '(no row)')$$,
  'orion_s_' || repeat('A', 43), NULL, '(no row)');
+
+-- JWTs: the signing key cache refilled in the call (as the table's owner,
+-- whoever calls, with search_path pinned: verify_jwt is SECURITY INVOKER),
+-- then the session by the probes; the deny list
+INSERT INTO attack_cases (ord, name, caller, setup, attack, arg, teardown, expected_result) VALUES
+(15, 'validate_session: a JWT (signing keys refilled, index probes)', 'orion_user_service',
+ ARRAY[$$UPDATE orion_auth.signing_keys SET kid = kid WHERE false$$],
+ $$SELECT coalesce((SELECT (v.user_id, v.email, v.role, v.expires_at IS NOT NULL)::pg_catalog.text
+                      FROM orion.validate_session($1) v), '(no row)')$$,
+ (SELECT access_token FROM tokens WHERE label = 'jwt'), NULL,
+ '(a0000000-0000-4000-8000-000000000002,grace@example.com,user,t)'),
+(16, 'verify_jwt: the claims (signing keys refilled)', 'orion_ab_testing_service',
+ ARRAY[$$UPDATE orion_auth.signing_keys SET kid = kid WHERE false$$],
+ $$SELECT orion.verify_jwt($1) OPERATOR(pg_catalog.->>) 'sub'$$,
+ (SELECT access_token FROM tokens WHERE label = 'jwt'), NULL,
+ 'a0000000-0000-4000-8000-000000000002'),
+(18, 'revoked_sessions: the deny list', 'orion_notifications_service', NULL,
+ $$SELECT coalesce((SELECT r.user_id::pg_catalog.text FROM orion.revoked_sessions('-infinity') r
+                     WHERE r.session_id OPERATOR(pg_catalog.=) $1::pg_catalog.uuid), '(no row)')$$,
+ (SELECT (orion.verify_jwt(access_token)->>'sid') FROM tokens WHERE label = 'jwt revoked'), NULL,
+ 'a0000000-0000-4000-8000-000000000002');
 
 -- peek_variant: the test cache refilled in the call, the stored assignment
 -- by the index probe or by the statement (row security), or GrowthBook's choice

@@ -649,14 +649,20 @@ COMMENT ON FUNCTION orion.verify_jwt(text) IS 'The claims of a JWT access token 
 
 CREATE FUNCTION orion.revoked_sessions(since timestamptz)
     RETURNS TABLE (session_id uuid, user_id uuid, revoked_at timestamptz, expires_at timestamptz)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
-        SELECT s.id, s.user_id, s.revoked_at, s.expires_at
-          FROM orion_auth.sessions s
-         WHERE s.revoked_at >= revoked_sessions.since
-           AND s.expires_at > pg_catalog.now()
-         ORDER BY s.revoked_at
+    BEGIN
+        IF revoked_sessions.since IS NULL THEN
+            RAISE EXCEPTION 'since must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        RETURN QUERY
+            SELECT s.id, s.user_id, s.revoked_at, s.expires_at
+              FROM orion_auth.sessions s
+             WHERE s.revoked_at >= revoked_sessions.since
+               AND s.expires_at > pg_catalog.now()
+             ORDER BY s.revoked_at;
+    END
     $$;
 COMMENT ON FUNCTION orion.revoked_sessions(timestamptz) IS 'Sessions revoked at or after since whose last access token has not expired: the deny list of a gateway that verifies JWTs itself';
 

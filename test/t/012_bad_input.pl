@@ -51,6 +51,7 @@ use warnings;
 use Digest::MD5 qw(md5_hex);
 use Encode qw(decode encode_utf8);
 use JSON::PP;
+use MIME::Base64 qw(encode_base64url);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -135,6 +136,12 @@ $fx{challenge} = one(q{SELECT mfa_challenge FROM orion.login('hedy@example.com',
 my ($s2) = one(q{SELECT session_id || ' ' || access_token || ' ' || refresh_token
 	FROM orion.login('grace@example.com', 'correct horse battery staple', '2001:db8::7', E'Mozilla \U0001F600')});
 @fx{qw(grace_session grace_access grace_refresh)} = split / /, $s2;
+# and a JWT of grace's, signed with an EdDSA key
+one(q{SELECT orion.rotate_signing_key('EdDSA')});
+$fx{jwt} = one(q{SET orion.access_token_format = jwt;
+SELECT access_token FROM orion.login('grace@example.com', 'correct horse battery staple')});
+my @jwt = split /\./, $fx{jwt};
+my $ada_claims = encode_base64url(qq({"iss":"orion","aud":"orion","sub":"$fx{ada}","sid":"$fx{session}","exp":4102444800}));
 
 one(q{
 INSERT INTO orion_feature_flags.segments (id, name, constraints) VALUES
@@ -437,7 +444,13 @@ my @tokens = (
 	L('upper-case', uc $fx{access}),
 	X('digest-not-token', lit('x') . " || '' || encode(sha256(convert_to(" . lit($fx{access}) . ", 'UTF8')), 'hex')"),
 	X('prefix-and-1MB', "'orion_s_' || repeat('A', $MB)"),
-	L('other-users-token', $fx{grace_access}));
+	L('other-users-token', $fx{grace_access}),
+	L('jwt-as-given', $fx{jwt}),
+	L('jwt-claims-swapped', "$jwt[0].$ada_claims.$jwt[2]"),
+	L('jwt-alg-none', encode_base64url('{"alg":"none","kid":"x"}') . ".$ada_claims."),
+	L('jwt-signature-cut', "$jwt[0].$jwt[1]." . substr($jwt[2], 0, 10)),
+	L('jwt-trailing-dot', "$fx{jwt}."),
+	X('jwt-1MB', "repeat('eyJ.', $MB / 4)"));
 my @bad_secrets = (
 	L('not-base32-0189', 'GEZDGNBVGY3TQOJ0189'),
 	L('nine-bytes', 'GEZDGNBVGY3TQOI'),
@@ -696,6 +709,10 @@ my %valid = (
 	'verify_totp.code' => sub { lit($fx{hedy_recovery}) },
 	'confirm_totp.user_id' => sub { lit($fx{hedy}) },
 	'regenerate_recovery_codes.user_id' => sub { lit($fx{hedy}) },
+	'verify_jwt.token' => sub { lit($fx{jwt}) },
+	'algorithm/text' => sub { lit('EdDSA') },
+	'rotate_signing_key.key' => sub { lit("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n") },
+	'since/timestamp with time zone' => sub { lit('-infinity') },
 );
 
 sub valid_value
@@ -1256,7 +1273,8 @@ my @text_garbage = qw(empty blank huge-1MB huge-1MB-multibyte backslash-u0000 rt
   noncharacter control-chars infinity number-1e400 sqli-drop sqli-or sqli-dollar sqli-backslash sqli-format sqli-token);
 my @sqli_labels = grep { /^sqli/ } @text_garbage;
 my @bad_emails = qw(no-at no-dot no-local no-domain two-ats space quote local-65 256-bytes trailing-newline);
-my @tokens_not_live = qw(prefix-only unknown-access unknown-refresh trailing-space upper-case digest-not-token prefix-and-1MB);
+my @tokens_not_live = qw(prefix-only unknown-access unknown-refresh trailing-space upper-case digest-not-token prefix-and-1MB
+  jwt-claims-swapped jwt-alg-none jwt-signature-cut jwt-trailing-dot jwt-1MB);
 my @no_such_uuid = qw(nil max random wrong-kind-test-id braces);
 
 # [rule, functions, arguments, labels (or 'ANY': all but NULL), expectation,
@@ -1334,6 +1352,11 @@ push @contract,
   [ 'hash', [qw(verify_password)], ['hash'], 'ANY', 'error 22023', 'a hash orion cannot read is an error, not false' ],
   [ 'token', [qw(validate_session refresh_session)], [qw(access_token refresh_token)], [ @text_garbage, @tokens_not_live ],
 	'answer ^0 null$', 'a malformed or unknown token: no row' ],
+  [ 'jwt', [qw(verify_jwt)], ['token'], [ @text_garbage, @tokens_not_live, qw(access-as-given refresh-as-given other-users-token) ],
+	'answer ^1 \[null\]$', 'a token that does not verify (opaque ones too): NULL' ],
+  [ 'jwt', [qw(rotate_signing_key)], ['algorithm'], [ grep { $_ ne 'null' } @text_garbage ], 'error 22023',
+	'an algorithm other than EdDSA, ES256 and HS256 is refused' ],
+  [ 'jwt', [qw(rotate_signing_key)], ['key'], \@text_garbage, 'error 22023', 'a key that is not an unencrypted PEM private key is refused' ],
   [ 'token', [qw(logout revoke_refresh_token)], [qw(token refresh_token)], [ @text_garbage, @tokens_not_live ],
 	'answer ^1 \[false\]$', 'a malformed or unknown token: false' ],
   [ 'unknown-flag', [qw(flag_enabled)], ['flag_key'], [ @text_garbage, qw(trailing-space upper-case 101-chars disabled-flag) ],

@@ -121,12 +121,16 @@ SELECT access_token AS tok4 FROM orion.refresh_session(:'rt3') \gset
 SELECT pg_temp.part(:'tok4', 1) - 'kid' AS header;
 SELECT count(*) AS hs256_token_valid FROM orion.validate_session(:'tok4');
 SELECT k->>'alg' AS published FROM jsonb_array_elements(orion.jwks()->'keys') k;
--- a token made with the secret elsewhere verifies (as any holder's would)
+-- a token made with the secret elsewhere verifies (as any holder's would),
+-- but validate_session accepts only the tokens orion handed out for a session
 SELECT pg_temp.hs256(format('{"alg":"HS256","kid":"%s"}', :'hs_kid'),
                      format('{"iss":"orion","aud":["other","orion"],"sub":"%s","sid":"%s","exp":%s}',
                             :'uid', :'sid', extract(epoch FROM now())::bigint + 60),
                      'a-shared-secret-of-at-least-32-bytes!') AS minted \gset
-SELECT user_id = :'uid' AS minted_is_valid FROM orion.validate_session(:'minted');
+SELECT orion.verify_jwt(:'minted')->>'sub' = :'uid' AS minted_verifies,
+       (SELECT count(*) FROM orion.validate_session(:'minted')) AS minted_opens_sessions;
+-- a JWT two refreshes old no longer validates, as an opaque token would not
+SELECT count(*) AS first_token_after_two_refreshes FROM orion.validate_session(:'tok');
 
 -- refused tokens, each for its reason (minted: KID, UID, SID, NOW and
 -- LATER, a minute on, filled in)
@@ -176,7 +180,7 @@ SELECT orion.verify_jwt(repeat('a', 9000)) AS oversized, orion.verify_jwt('a.b.c
 SELECT count(*) AS validate_refuses FROM orion.validate_session(pg_temp.minted('{"alg":"HS256","kid":"KID"}', '{"iss":"orion","aud":"orion","sub":"UID","sid":"SID","exp":NOW}'));
 RESET client_min_messages;
 
--- a JWT whose sub is not its session's user opens nothing
+-- a JWT naming a session it was not issued for opens nothing
 SELECT orion.register_user('jwt-other@example.com', 'correct horse battery') AS other_uid \gset
 SELECT count(*) AS other_users_session
   FROM orion.validate_session(pg_temp.hs256(format('{"alg":"HS256","kid":"%s"}', :'hs_kid'),

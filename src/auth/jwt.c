@@ -9,7 +9,10 @@
  * without asking the database. The session row stays what it is: its token
  * column holds the SHA-256 of the JWT as it holds that of an opaque token,
  * so refresh, logout and revocation work unchanged, and validate_session
- * checks the session as well as the signature.
+ * checks the session as well as the signature: it accepts a JWT only while
+ * it is its session's current access token (or the one a refresh just
+ * replaced), so a token minted elsewhere with the HS256 secret, naming a
+ * live session, opens nothing.
  *
  * Verification trusts nothing the token says about how to verify it: the
  * kid picks a key orion holds, and the token's alg must equal that key's

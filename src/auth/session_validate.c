@@ -8,7 +8,8 @@
  * session by the token's digest, then its user by id, with no statement
  * planned or started. A token that was just replaced by a refresh (still
  * good until its old expiry, see session.c) and anything the probes cannot
- * read as a statement would go through SPI.
+ * read as a statement would go through SPI. A JWT access token is
+ * verified first (jwt.c) and then looked up the same way, by its digest.
  *
  * The function is SECURITY DEFINER without a SET search_path clause: the
  * probes resolve nothing by name through search_path, and the statements
@@ -54,14 +55,6 @@ enum
 	SESSION_USER_ID, SESSION_ID, SESSION_EXPIRES_AT, SESSION_REVOKED_AT
 };
 
-/* a JWT names its session */
-static OrionIndexProbe session_by_id = {
-	.table = {.schema = "orion_auth", .tables = {"sessions", NULL}},
-	.index = "sessions_pkey",
-	.keys = {"id", NULL},
-	.columns = {"user_id", "revoked_at", NULL}
-};
-
 static OrionIndexProbe user_by_id = {
 	.table = {.schema = "orion_auth", .tables = {"users", NULL}},
 	.index = "users_pkey",
@@ -81,13 +74,6 @@ static OrionQuery find_session_by_access_token = {
 	1, {TEXTOID}, NULL
 };
 
-static OrionQuery find_session_of_jwt = {
-	"SELECT s.user_id, s.id, u.email::text, u.role::text, $3"
-	" FROM orion_auth.sessions s JOIN orion_auth.users u ON u.id = s.user_id"
-	" WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL",
-	3, {UUIDOID, UUIDOID, TIMESTAMPTZOID}, NULL
-};
-
 static OrionQuery find_session_by_previous_token = {
 	"SELECT s.user_id, s.id, u.email::text, u.role::text, s.previous_expires_at"
 	" FROM orion_auth.sessions s JOIN orion_auth.users u ON u.id = s.user_id"
@@ -100,7 +86,6 @@ void
 OrionSessionValidateInit(void)
 {
 	OrionIndexProbeRegister(&session_by_token);
-	OrionIndexProbeRegister(&session_by_id);
 	OrionIndexProbeRegister(&user_by_id);
 }
 
@@ -140,7 +125,7 @@ ProbeCurrentToken(Datum digest, Datum *row, bool *nulls, OrionProbeResult *outco
 
 /* The same through SPI (one of the statements above), the row into rsinfo. */
 static bool
-QuerySession(OrionQuery *query, Datum *args, ReturnSetInfo *rsinfo)
+QueryToken(OrionQuery *query, Datum digest, ReturnSetInfo *rsinfo)
 {
 	Datum		row[RESULT_COLUMNS];
 	bool		nulls[RESULT_COLUMNS];
@@ -150,7 +135,7 @@ QuerySession(OrionQuery *query, Datum *args, ReturnSetInfo *rsinfo)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	found = OrionQueryRun(query, args, NULL, true, 1) == 1;
+	found = OrionQueryRun(query, &digest, NULL, true, 1) == 1;
 	if (found)
 	{
 		for (i = 0; i < RESULT_COLUMNS; i++)
@@ -160,58 +145,6 @@ QuerySession(OrionQuery *query, Datum *args, ReturnSetInfo *rsinfo)
 	SPI_finish();
 	OrionUnpinSearchPath(nest_level);
 	return found;
-}
-
-/*
- * A JWT: its signature and claims (jwt.c), then its session, live, of its
- * user, by the probes or the statement; the row expires with the token.
- */
-static void
-ValidateJwt(text *token, ReturnSetInfo *rsinfo)
-{
-	OrionJwtClaims claims;
-	Datum		session[2];
-	bool		session_nulls[2];
-	Datum		user[2];
-	bool		user_nulls[2];
-	Datum		row[RESULT_COLUMNS];
-	bool		nulls[RESULT_COLUMNS];
-	Datum		key;
-	OrionProbeResult outcome;
-
-	if (!OrionJwtVerify(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), true, &claims))
-		return;
-	key = UUIDPGetDatum(&claims.session_id);
-	outcome = OrionIndexProbeFetch(&session_by_id, &key, session, session_nulls);
-	if (outcome == ORION_PROBE_HIT)
-	{
-		/* revoked_at IS NULL, and the session is the token's user's */
-		if (!session_nulls[1] ||
-			memcmp(DatumGetUUIDP(session[0]), &claims.user_id, sizeof(pg_uuid_t)) != 0)
-			return;
-		outcome = OrionIndexProbeFetch(&user_by_id, &session[0], user, user_nulls);
-	}
-	if (outcome == ORION_PROBE_HIT)
-	{
-		row[0] = session[0];
-		row[1] = key;
-		row[2] = user[0];
-		row[3] = user[1];
-		row[4] = TimestampTzGetDatum(claims.expires_at);
-		nulls[0] = nulls[1] = nulls[4] = false;
-		nulls[2] = user_nulls[0];
-		nulls[3] = user_nulls[1];
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-	}
-	else if (outcome == ORION_PROBE_UNUSABLE)
-	{
-		Datum		args[3];
-
-		args[0] = key;
-		args[1] = UUIDPGetDatum(&claims.user_id);
-		args[2] = TimestampTzGetDatum(claims.expires_at);
-		QuerySession(&find_session_of_jwt, args, rsinfo);
-	}
 }
 
 /*
@@ -239,12 +172,20 @@ orion_validate_session(PG_FUNCTION_ARGS)
 	/* the executor's expected row type spares building it from pg_proc per call */
 	InitMaterializedSRF(fcinfo, rsinfo != NULL && rsinfo->expectedDesc != NULL ?
 						MAT_SRF_USE_EXPECTED_DESC : 0);
+	/*
+	 * A JWT's signature and claims first; then, as for an opaque token, its
+	 * session by its digest: it must still be the session's current access
+	 * token, or the one a refresh just replaced, so a JWT ends with its
+	 * session, and is replaced by a refresh, exactly as an opaque one.
+	 */
 	if (OrionJwtLooksLike(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token)))
 	{
-		ValidateJwt(token, rsinfo);
-		return (Datum) 0;
+		OrionJwtClaims claims;
+
+		if (!OrionJwtVerify(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), true, &claims))
+			return (Datum) 0;
 	}
-	if (!OrionTokenIsWellFormed(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), ORION_TOKEN_SESSION))
+	else if (!OrionTokenIsWellFormed(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), ORION_TOKEN_SESSION))
 		return (Datum) 0;
 
 	OrionTokenDigest(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), digest);
@@ -252,8 +193,8 @@ orion_validate_session(PG_FUNCTION_ARGS)
 	if (ProbeCurrentToken(digest_text, row, nulls, &outcome))
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
 	else if (outcome == ORION_PROBE_UNUSABLE)
-		QuerySession(&find_session_by_access_token, &digest_text, rsinfo);
+		QueryToken(&find_session_by_access_token, digest_text, rsinfo);
 	else
-		QuerySession(&find_session_by_previous_token, &digest_text, rsinfo);
+		QueryToken(&find_session_by_previous_token, digest_text, rsinfo);
 	return (Datum) 0;
 }

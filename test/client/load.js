@@ -10,6 +10,9 @@
 // orion.refresh_reuse_interval), logout, email verification (requested and
 // used in one transaction, then refused a second use), password reset,
 // sign-in links, TOTP (enrolled, used and disabled in one transaction),
+// JWT access tokens (a third of the workers sign in with
+// orion.access_token_format = jwt; every worker validates them, and checks
+// verify_jwt's claims; the signing key rotates meanwhile, EdDSA and ES256),
 // flag_enabled / evaluate_flag (flags
 // changed meanwhile by other workers), assign_variant / peek_variant /
 // track_conversion (a test's weights changed, and the test stopped and
@@ -388,6 +391,8 @@ class Worker {
 	constructor(index) {
 		this.index = index;
 		this.loginRole = index % 2 === 0 ? APP_ROLE : APP_ROLE_ANON;
+		// a third of the workers hand out JWT access tokens
+		this.jwt = index % 3 === 1;
 		this.anonymises = this.loginRole === APP_ROLE_ANON;
 		this.client = null;
 		this.faultArmed = false;
@@ -396,7 +401,8 @@ class Worker {
 	}
 
 	async connect() {
-		const client = new pg.Client({ user: this.loginRole, database: DATABASE, application_name: `orion-load-${this.index}` });
+		const client = new pg.Client({ user: this.loginRole, database: DATABASE, application_name: `orion-load-${this.index}`,
+			options: this.jwt ? '-c orion.access_token_format=jwt' : undefined });
 		client.on('error', () => { client.broken = true; });
 		client.on('end', () => { client.broken = true; });
 		await client.connect();
@@ -718,7 +724,45 @@ async function opLogin(w, tx) {
 	const row = r.rows[0];
 	if (row.user_id !== u.id)
 		violation('login returned another user', { expected: u.id, got: row.user_id });
+	if (row.access_token !== null && isJwt(row.access_token) !== w.jwt)
+		violation(`login handed out ${w.jwt ? 'an opaque token' : 'a JWT'} under access_token_format = ${w.jwt ? 'jwt' : 'opaque'}`, row.access_token);
+	if (row.access_token !== null)
+		bump(stats.outcomes, `login: ${isJwt(row.access_token) ? 'a JWT' : 'an opaque token'}`);
 	tx.effect(() => addSession(u, row));
+}
+
+function isJwt(token) {
+	return token.startsWith('eyJ');
+}
+
+// The claims of a JWT, by verify_jwt (no session check): while the token
+// has not expired they are there and name its user and session, whatever
+// became of the session; after, NULL.
+async function checkJwtClaims(w, s, tok) {
+	const sent = Date.now();
+	const r = await w.call('verify_jwt', pick(SERVICE_ROLES), 'SELECT orion.verify_jwt($1) AS c', [tok.token], { users: [s.user] });
+	const c = r.rows[0].c;
+	const txnStart = w.txnStart === null ? sent : w.txnStart;
+	if (c === null) {
+		bump(stats.outcomes, 'verify_jwt: NULL');
+		if (txnStart < tok.exp - 5)
+			violation('verify_jwt refused an unexpired JWT', { session: s.id, expires: new Date(tok.exp).toISOString() });
+	} else {
+		bump(stats.outcomes, 'verify_jwt: claims');
+		if (c.sub !== s.user.id || c.sid !== s.id)
+			violation('verify_jwt answered with another user or session', { expected: [s.user.id, s.id], got: [c.sub, c.sid] });
+		if (txnStart > tok.exp + 5)
+			violation('verify_jwt accepted an expired JWT', { session: s.id, expired: new Date(tok.exp).toISOString() });
+	}
+}
+
+// The extension's owner rotates the signing key: every JWT handed out
+// before keeps verifying until it expires (the validate checks say so).
+async function opRotateKey() {
+	const alg = pick(['EdDSA', 'ES256']);
+	await control.query('SELECT orion.rotate_signing_key($1)', [alg]);
+	bump(stats.calls, 'rotate_signing_key');
+	bump(stats.outcomes, `rotate_signing_key: ${alg}`);
 }
 
 async function opValidate(w) {
@@ -735,6 +779,8 @@ async function opValidate(w) {
 	const sent = Date.now();
 	const r = await w.call('validate_session', pick(SERVICE_ROLES), VALIDATE_SQL, [tok.token], { users: [s.user] });
 	const done = Date.now();
+	if (isJwt(tok.token) && rnd() < 0.3)
+		await checkJwtClaims(w, s, tok);
 	if (r.rows.length) {
 		const row = r.rows[0];
 		if (row.user_id !== s.user.id || row.session_id !== s.id)
@@ -1154,7 +1200,8 @@ async function opTotp(w, tx) {
 					: "SELECT * FROM orion.verify_totp($1, orion.totp_code($2, now() + interval '30 s'), $3, $4)",
 				[challenge, byRecovery ? pick(codes) : secret, `203.0.113.${w.index + 1}`, `orion-load/${w.index}`],
 				{ users: [u] });
-			if (v.rows.length !== 1 || v.rows[0].user_id !== u.id || !/^orion_s_/.test(v.rows[0].access_token || ''))
+			const token = (v.rows[0] || {}).access_token || '';
+			if (v.rows.length !== 1 || v.rows[0].user_id !== u.id || !(w.jwt ? isJwt(token) : /^orion_s_/.test(token)))
 				violation('verify_totp with a right code opened no session', { email: u.email, byRecovery });
 			else {
 				session = v.rows[0];
@@ -1711,6 +1758,7 @@ const ALL_OPS = [
 	op('reset password', 1, opResetPassword),
 	op('sign-in link', 1.5, opSignInLink),
 	op('totp', 1, opTotp),
+	op('rotate signing key', 0.15, opRotateKey, false),
 	op('flag_enabled', 10, (w, tx) => opFlag(w, tx, false)),
 	op('evaluate_flag', 5, (w, tx) => opFlag(w, tx, true)),
 	op('flag update', 1.5, opFlagUpdate),
@@ -1752,6 +1800,8 @@ async function setup() {
 	const r = await control.query(
 		"SELECT (extract(epoch FROM current_setting('orion.refresh_reuse_interval')::interval) * 1000)::int AS ms, current_setting('orion.access_token_ttl') AS ttl");
 	reuseIntervalMs = r.rows[0].ms;
+	// the JWT workers' tokens need a signing key from the start
+	await control.query("SELECT orion.rotate_signing_key('EdDSA')");
 	const rollout = {
 		'load-rollout': (pct) => JSON.stringify({ percentage: pct }),
 		'load-admins': () => JSON.stringify({ percentage: 100, targeting: [{ attribute: 'role', operator: 'equals', value: 'admin' }] }),

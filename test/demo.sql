@@ -245,14 +245,34 @@ SELECT orion.disable_totp(:'grace') AS "TOTP turned off";
 RESET ROLE;
 
 \echo
-\echo '20. All of it is in the audit log (the auth service may append, not read):'
+\echo '20. Signed access tokens (JWT), for gateways that check a request without the'
+\echo '    database: a signing key (Ed25519, sealed like the TOTP secrets), then'
+\echo '    orion.access_token_format = jwt. A gateway verifies with orion.jwks();'
+\echo '    validate_session checks the session too, so a logout holds there at once.'
+SELECT orion.rotate_signing_key() IS NOT NULL AS "signing key made";
+SELECT k->>'alg' AS alg, k->>'kty' AS kty, k->>'crv' AS crv FROM jsonb_array_elements(orion.jwks()->'keys') k;
+SET ROLE demo_auth_app;
+SET orion.access_token_format = jwt;
+SELECT access_token AS jwt FROM orion.login('grace@example.com', 'a fresh passphrase for grace') \gset
+RESET orion.access_token_format;
+SELECT left(:'jwt', 48) || '...' AS "a JWT access token";
+SELECT orion.verify_jwt(:'jwt') - '{sub,sid,iat,exp,jti}'::text[] AS "its claims (sub, sid, iat, exp, jti left out)";
+SELECT email, role FROM orion.validate_session(:'jwt');
+SELECT orion.logout(:'jwt') AS "logged out";
+SELECT count(*) AS "validate_session rows after the logout" FROM orion.validate_session(:'jwt');
+SELECT orion.verify_jwt(:'jwt') IS NOT NULL AS "a gateway alone would accept it until exp",
+       (SELECT count(*) FROM orion.revoked_sessions(now() - interval '1 minute')) AS "so it polls revoked_sessions";
+RESET ROLE;
+
+\echo
+\echo '21. All of it is in the audit log (the auth service may append, not read):'
 SELECT action, resource, new_data, ip_address, user_agent
   FROM orion_auth.audit_logs ORDER BY created_at, action;
 DROP ROLE demo_auth_app;
 
 
 \echo
-\echo '21. Feature flags. The original admin UI''s form: 25% of users, stable per user.'
+\echo '22. Feature flags. The original admin UI''s form: 25% of users, stable per user.'
 INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
     ('new-checkout', 'New checkout', true, '{"percentage": 25}'),
     ('norway-beta', 'Norway beta', true,
@@ -268,18 +288,18 @@ SELECT count(*) AS users,
   FROM demo_users;
 
 \echo
-\echo '22. Targeting: only users whose context says country NO.'
+\echo '23. Targeting: only users whose context says country NO.'
 SELECT c AS context, orion.flag_enabled('norway-beta', NULL, c) AS enabled
   FROM unnest(ARRAY['{"properties": {"country": "NO"}}', '{"properties": {"country": "SE"}}']::jsonb[]) AS c;
 
 \echo
-\echo '23. Variants split by weight, each user always in the same one:'
+\echo '24. Variants split by weight, each user always in the same one:'
 SELECT v->>'name' AS variant, v->'payload'->>'value' AS payload, count(*) AS users
   FROM demo_users, orion.flag_variant('button-color', id) AS v
  GROUP BY 1, 2 ORDER BY 1;
 
 \echo
-\echo '24. The same engine speaks Unleash: strategies, constraints, segments, variants,'
+\echo '25. The same engine speaks Unleash: strategies, constraints, segments, variants,'
 \echo '    dependencies, exactly as Unleash''s client API returns a toggle.'
 INSERT INTO orion_feature_flags.feature_flags (key, name, enabled, rollout) VALUES
     ('mobile-v2', 'Mobile v2', true, '{"strategies": [{"name": "flexibleRollout",
@@ -295,7 +315,7 @@ SELECT ctx->'properties'->>'appVersion' AS "app version", ctx->>'userId' AS "use
 SELECT orion.evaluate_flag('no-such-flag') AS "evaluate_flag('no-such-flag')";
 
 \echo
-\echo '25. A rollout orion cannot evaluate is refused when written, with its JSON path:'
+\echo '26. A rollout orion cannot evaluate is refused when written, with its JSON path:'
 \set ON_ERROR_STOP off
 UPDATE orion_feature_flags.feature_flags
    SET rollout = '{"strategies": [{"name": "flexibleRollout", "parameters": {"rollout": "150"}}]}'
@@ -304,7 +324,7 @@ UPDATE orion_feature_flags.feature_flags
 
 
 \echo
-\echo '26. AB testing. A pricing test with 80% of traffic, 50/50, and a control:'
+\echo '27. AB testing. A pricing test with 80% of traffic, 50/50, and a control:'
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active, traffic_allocation) VALUES
     ('pricing-page', 'Pricing page', '[{"key": "control", "name": "Current price", "isControl": true},
                                       {"key": "cheaper", "name": "Lower price"}]', true, 0.8);
@@ -318,7 +338,7 @@ SELECT id AS a_user, orion.assign_variant('pricing-page', id) AS first,
   FROM demo_users LIMIT 1;
 
 \echo
-\echo '27. Conversions come in (here: 10% of control users buy, 12% of the others):'
+\echo '28. Conversions come in (here: 10% of control users buy, 12% of the others):'
 SELECT count(*) FILTER (WHERE orion.track_conversion('pricing-page', id, 'purchase', 19.90)) AS conversions_tracked
   FROM demo_users
  WHERE random() < CASE orion.peek_variant('pricing-page', id) WHEN 'control' THEN 0.10 ELSE 0.12 END;
@@ -330,7 +350,7 @@ SELECT variant, is_control, users, conversions, round(conversion_rate::numeric, 
   FROM orion.ab_test_results('pricing-page', 'purchase');
 
 \echo
-\echo '28. Notifications, as a member of orion_notifications_service. in_app ones are'
+\echo '29. Notifications, as a member of orion_notifications_service. in_app ones are'
 \echo '    delivered by being stored; the others wait for a delivery worker.'
 SELECT array_agg(id) AS some_users FROM (SELECT id FROM demo_users LIMIT 3) AS u \gset
 CREATE ROLE demo_notify_app LOGIN IN ROLE orion_notifications_service;
@@ -356,7 +376,7 @@ SELECT orion.send_notification(gen_random_uuid(), 'x', 'email', 'Hi', 'Nobody re
 RESET ROLE;
 
 \echo
-\echo '29. Applications can LISTEN instead of polling: new notifications on'
+\echo '30. Applications can LISTEN instead of polling: new notifications on'
 \echo '    orion_notifications, and the original platform''s Redis keys on'
 \echo '    orion_cache_invalidate, both sent at commit (psql prints them as they come):'
 LISTEN orion_notifications;
@@ -366,7 +386,7 @@ UPDATE orion_feature_flags.feature_flags SET rollout = '{"percentage": 30}' WHER
 UNLISTEN *;
 
 \echo
-\echo '30. Deleting a user takes everything of theirs, in every service, in one'
+\echo '31. Deleting a user takes everything of theirs, in every service, in one'
 \echo '    statement: sessions and tokens, notifications, AB assignments and'
 \echo '    conversions. The audit log keeps its entries, and records the deletion.'
 INSERT INTO orion_ab_testing.ab_tests (key, name, variants, active) VALUES
@@ -396,7 +416,7 @@ SELECT * FROM orion.find_orphans();
 DROP ROLE demo_notify_app, demo_profile_app;
 
 \echo
-\echo '31. Maintenance. Expired sessions and stale tokens are removed in batches that'
+\echo '32. Maintenance. Expired sessions and stale tokens are removed in batches that'
 \echo '    never wait on a login. Here, 1,000 sessions whose access tokens expired a'
 \echo '    minute ago, and 100 that are live:'
 INSERT INTO orion_auth.sessions (user_id, token, expires_at)

@@ -10,8 +10,12 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use lib 'test/perl';
+use OrionTest;
+
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
+use_secret_key($node);
 $node->start;
 
 $node->safe_psql('postgres', 'CREATE DATABASE source');
@@ -47,13 +51,15 @@ INSERT INTO orion_ab_testing.ab_test_conversions (test_id, user_id, variant, eve
 SELECT test_id, user_id, variant, 'purchase', 9.90 FROM orion_ab_testing.ab_test_assignments LIMIT 20;
 INSERT INTO orion_feature_flags.segments (id, name, constraints)
 VALUES (7, 'beta testers', '[{"contextName": "beta", "operator": "IN", "values": ["yes"]}]');
+-- a signing key, and a session signed in with a JWT (see below)
+SELECT orion.rotate_signing_key();
 -- a notification kept anonymised after its user's deletion names no user
 SET orion.user_delete_notifications = 'anonymize';
 DELETE FROM orion_auth.users WHERE email = 'user50@example.com';
 });
 
 my @tables = qw(orion_auth.users orion_auth.sessions orion_auth.refresh_tokens
-  orion_auth.audit_logs orion_notifications.notifications
+  orion_auth.signing_keys orion_auth.audit_logs orion_notifications.notifications
   orion_feature_flags.feature_flags orion_feature_flags.segments
   orion_ab_testing.ab_tests orion_ab_testing.ab_test_assignments
   orion_ab_testing.ab_test_conversions);
@@ -66,6 +72,16 @@ sub contents
 		map { "SELECT '$_', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM $_ t" } @tables));
 }
 
+# a JWT access token issued before the dump: the keys travel with the data
+$node->safe_psql('source', q{
+SET orion.argon2_memory_kib = 1024;
+SET orion.argon2_iterations = 1;
+SELECT orion.register_user('jwt@example.com', 'correct horse battery staple')});
+my $jwt;
+$jwt = $node->safe_psql('source', q{
+SET orion.access_token_format = jwt;
+SELECT access_token FROM orion.login('jwt@example.com', 'correct horse battery staple')});
+like($jwt, qr/^eyJ/, 'a JWT signed in the source database');
 my $before = contents('source');
 unlike($before, qr/\|0\|/, 'every table has rows');
 
@@ -80,6 +96,8 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored');
 command_ok([ 'pg_restore', '-h', $host, '-p', $port, '--exit-on-error', '-d', 'restored', "$dumpdir/orion.dump" ],
 	'pg_restore into a new database');
 is(contents('restored'), $before, 'pg_restore: every row of every table is back');
+is($node->safe_psql('restored', "SELECT count(*) FROM orion.validate_session('$jwt')"), '1',
+	'a JWT issued before the dump validates in the restored database (the signing keys came back)');
 
 # plain format through psql
 command_ok([ 'pg_dump', '-h', $host, '-p', $port, '-f', "$dumpdir/orion.sql", 'source' ], 'pg_dump plain');

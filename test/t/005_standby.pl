@@ -18,8 +18,13 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use lib 'test/perl';
+use OrionTest;
+
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
+# the key that seals the JWT signing key (the standby gets it with the backup)
+use_secret_key($primary);
 $primary->start;
 $primary->backup('backup');
 
@@ -225,6 +230,18 @@ is(peek_on_standby(undef, $latecomer), "$latecomer|b",
 is(peek_on_standby($notifier, $latecomer), "$latecomer|b", 'so it does for a member of orion_notifications_service');
 is($primary->safe_psql('postgres', "SELECT orion.assign_variant('checkout', '$latecomer')"), 'b',
 	'assign_variant on the primary gives that user b too');
+
+# A JWT access token validates on the standby too: the signing keys reach
+# it through the WAL, and verification reads them there
+$primary->safe_psql('postgres', 'SELECT orion.rotate_signing_key()');
+my ($jwt_session, $jwt) = split /\|/, $primary->safe_psql('postgres', q{
+SET orion.access_token_format = jwt;
+SELECT session_id, access_token FROM orion.login('alice@example.com', 'correct horse battery staple')});
+$primary->wait_for_catchup($standby);
+like(validate_on_standby($jwt, $app), qr/^$user_id\|$jwt_session\|alice\@example\.com\|user\|/,
+	'a JWT validates on the standby, as a service role');
+is($standby->safe_psql('postgres', "SELECT orion.verify_jwt('$jwt') ->> 'sid'"), $jwt_session,
+	'and verify_jwt reads its claims there');
 
 $standby->stop;
 $primary->stop;

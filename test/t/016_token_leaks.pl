@@ -1,4 +1,4 @@
-# No one-time token, access or refresh token, TOTP secret, MFA challenge or
+# No one-time token, access or refresh token (opaque or a JWT's signature), TOTP secret, MFA challenge or
 # recovery code appears in the server log or in a NOTIFY payload (the tables are searched by the regress tests, see
 # sql/include/search_tokens.sql). Every account flow runs, its error paths
 # too, with the server logging at DEBUG1 and every error's statement, while
@@ -79,6 +79,17 @@ BEGIN
 	INSERT INTO handed VALUES ('access', r.access_token), ('refresh', r.refresh_token);
 	PERFORM orion.logout(r.access_token);
 
+	-- a JWT sign-in, verified, validated and logged out
+	PERFORM orion.rotate_signing_key();
+	PERFORM set_config('orion.access_token_format', 'jwt', true);
+	SELECT * INTO r FROM orion.login('leak@example.com', 'a brand new passphrase');
+	INSERT INTO handed VALUES ('jwt', r.access_token), ('refresh', r.refresh_token);
+	PERFORM orion.verify_jwt(r.access_token);
+	PERFORM orion.verify_jwt(r.access_token || 'x');
+	PERFORM orion.validate_session(r.access_token);
+	PERFORM orion.logout(r.access_token);
+	PERFORM set_config('orion.access_token_format', 'opaque', true);
+
 	SELECT * INTO r FROM orion.enroll_totp(uid);
 	secret := r.secret;
 	INSERT INTO handed VALUES ('totp_secret', secret);
@@ -103,7 +114,7 @@ END
 $$;
 SELECT flow, count(*) FROM handed GROUP BY flow ORDER BY flow;
 });
-like($out, qr/^access\|3\nchallenge\|1\nlink\|1\nrecovery\|20\nrefresh\|3\nreset\|1\ntotp_secret\|1\nverification\|1$/m,
+like($out, qr/^access\|3\nchallenge\|1\njwt\|1\nlink\|1\nrecovery\|20\nrefresh\|4\nreset\|1\ntotp_secret\|1\nverification\|1$/m,
 	'every flow handed out its tokens');
 my @notes = grep { /Asynchronous notification/ } split /\n/, $out;
 ok(scalar(grep { /"type": "email_verification"/ } @notes),
@@ -111,7 +122,10 @@ ok(scalar(grep { /"type": "email_verification"/ } @notes),
 note scalar(@notes) . ' notifications heard';
 
 my @tokens = split /\n/, $node->safe_psql('postgres', 'SELECT token FROM handed');
-is(scalar(@tokens), 31, 'thirty-one tokens, secrets and codes to look for');
+is(scalar(@tokens), 33, 'thirty-three tokens, secrets and codes to look for');
+# a JWT's header and claims are no secret (anyone holding it can read
+# them): its signature is what must not leak
+@tokens = map { /^eyJ[^.]*\.[^.]*\.(.+)$/ ? $1 : $_ } @tokens;
 my $log = slurp_file($node->logfile);
 like($log, qr/leak test: a weak password was refused/, 'the server log has the run, error paths included');
 like($log, qr/leak test: a malformed code was refused/, 'and the TOTP error path');

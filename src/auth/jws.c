@@ -20,6 +20,7 @@
 
 #include "auth/jws.h"
 #include "common/base64.h"
+#include "common/hex.h"
 
 typedef struct Reader
 {
@@ -36,18 +37,6 @@ SkipSpace(Reader *r)
 		r->p++;
 }
 
-static int
-HexDigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at p (at least four bytes there): the value, or -1. */
 static long
 Hex4(const char *p)
@@ -57,7 +46,7 @@ Hex4(const char *p)
 
 	for (i = 0; i < 4; i++)
 	{
-		int			d = HexDigit(p[i]);
+		int			d = OrionHexDigit(p[i]);
 
 		if (d < 0)
 			return -1;

@@ -48,6 +48,7 @@
 #include "common/audit.h"
 #include "common/base64.h"
 #include "common/compat.h"
+#include "common/hex.h"
 #include "common/request.h"
 
 #define JTI_RANDOM_BYTES	16
@@ -189,18 +190,6 @@ OrionJwtLooksLike(const char *s, size_t len)
 	return dot != NULL && memchr(dot + 1, '.', len - (size_t) (dot - s) - 1) != NULL;
 }
 
-static int
-HexValue(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A uuid in its canonical text form (as orion writes sub and sid), strictly. */
 static bool
 ParseUuid(const char *s, pg_uuid_t *out)
@@ -222,8 +211,8 @@ ParseUuid(const char *s, pg_uuid_t *out)
 			i--;				/* the loop's += 2 moves past the dash */
 			continue;
 		}
-		hi = HexValue(s[i]);
-		lo = HexValue(s[i + 1]);
+		hi = OrionHexDigit(s[i]);
+		lo = OrionHexDigit(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		out->data[n++] = (unsigned char) (hi << 4 | lo);

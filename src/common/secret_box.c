@@ -47,6 +47,7 @@
 #include "utils/guc.h"
 
 #include "common/compat.h"
+#include "common/hex.h"
 #include "common/secret_box.h"
 
 #define KEY_BYTES	32
@@ -66,18 +67,6 @@ typedef struct SecretKey
 
 static SecretKey current_key = {.setting = "orion.secret_key_file"};
 static SecretKey previous_key = {.setting = "orion.previous_secret_key_file"};
-
-static int
-HexValue(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool
 SameFile(const struct stat *a, const struct stat *b)
@@ -153,8 +142,8 @@ KeyOf(SecretKey *k)
 		goto malformed;
 	for (i = 0; i < KEY_BYTES; i++)
 	{
-		int			hi = HexValue(text[start + 2 * i]);
-		int			lo = HexValue(text[start + 2 * i + 1]);
+		int			hi = OrionHexDigit(text[start + 2 * i]);
+		int			lo = OrionHexDigit(text[start + 2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			goto malformed;

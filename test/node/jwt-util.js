@@ -34,14 +34,7 @@ const mode = process.argv[3];
 const jose = require(path.join(dir, 'dist', 'node', 'cjs', 'index.js'));
 const pkg = require(path.join(dir, 'package.json'));
 
-function mulberry32(a) {
-	return function () {
-		a |= 0; a = a + 0x6D2B79F5 | 0;
-		let t = Math.imul(a ^ a >>> 15, 1 | a);
-		t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t;
-		return ((t ^ t >>> 14) >>> 0) / 4294967296;
-	};
-}
+const { mulberry32 } = require('./prng');
 
 function canonical(v) {
 	if (Array.isArray(v)) return v.map(canonical);

@@ -25,14 +25,7 @@ const mode = process.argv[3];
 const OTPAuth = require(path.join(dir, 'dist', 'otpauth.node.cjs'));
 const pkg = require(path.join(dir, 'package.json'));
 
-function mulberry32(a) {
-	return function () {
-		a |= 0; a = a + 0x6D2B79F5 | 0;
-		let t = Math.imul(a ^ a >>> 15, 1 | a);
-		t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t;
-		return ((t ^ t >>> 14) >>> 0) / 4294967296;
-	};
-}
+const { mulberry32 } = require('./prng');
 
 function totp(secret) {
 	return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });

@@ -103,7 +103,7 @@ D/yApOzFOoB6SPGffthKEwo4Nn9cwij6XglIsbuX1XSZA++8/hfyRz7e
 SELECT k->>'alg' AS alg, k->>'kty' AS kty, k->>'crv' AS crv, k->>'x' AS x, k->>'y' AS y
   FROM jsonb_array_elements(orion.jwks()->'keys') k ORDER BY 1;
 SELECT algorithm, retired_at IS NOT NULL AS retired,
-       verify_until - retired_at AS verifies_for
+       date_trunc('second', verify_until - retired_at) AS verifies_for
   FROM orion_auth.signing_keys ORDER BY created_at;
 SELECT count(*) AS eddsa_token_valid FROM orion.validate_session(:'tok2');
 SELECT access_token AS tok3, refresh_token AS rt3 FROM orion.refresh_session(:'rt2') \gset

@@ -610,7 +610,7 @@ COMMENT ON COLUMN orion_auth.signing_keys.public_key IS 'DER SubjectPublicKeyInf
 COMMENT ON COLUMN orion_auth.signing_keys.private_key IS 'The private key (DER) or the HS256 secret, sealed with orion.secret_key_file (AES-256-GCM, bound to the kid)';
 COMMENT ON COLUMN orion_auth.signing_keys.created_at IS 'When rotate_signing_key made or imported it';
 COMMENT ON COLUMN orion_auth.signing_keys.retired_at IS 'When a rotation replaced it for signing; NULL for the current key';
-COMMENT ON COLUMN orion_auth.signing_keys.verify_until IS 'Until when tokens it signed verify (retired_at plus orion.access_token_ttl): the last of them has expired by then';
+COMMENT ON COLUMN orion_auth.signing_keys.verify_until IS 'Until when tokens it signed verify (its rotation plus orion.access_token_ttl and a minute): the last of them has expired by then';
 COMMENT ON INDEX orion_auth.signing_keys_pkey IS 'Primary key: a key by kid, as verification looks it up';
 COMMENT ON INDEX orion_auth.signing_keys_one_current IS 'At most one current (signing) key';
 COMMENT ON CONSTRAINT signing_keys_pkey ON orion_auth.signing_keys IS 'A kid names one key';

@@ -71,6 +71,14 @@
 #define HMAC_SECRET_MIN		32	/* RFC 7518 3.2: at least the hash's size */
 #define HMAC_SECRET_MAX		1024
 
+/*
+ * A transaction that began before a rotation commits still signs with the old
+ * key, and its tokens expire access_token_ttl after that transaction began:
+ * up to as long as the rotation took to commit after verify_until was set.
+ * The retired key verifies this much longer, for those tokens.
+ */
+#define ROTATION_OVERLAP_SECONDS 60
+
 struct OrionSigningKey
 {
 	MemoryContext mcxt;			/* the filling's, where opened parts go */
@@ -581,7 +589,7 @@ orion_rotate_signing_key(PG_FUNCTION_ARGS)
 	};
 	static OrionQuery retire_current = {
 		"UPDATE orion_auth.signing_keys SET retired_at = pg_catalog.now(),"
-		" verify_until = pg_catalog.now() + pg_catalog.make_interval(secs => $1)"
+		" verify_until = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $1)"
 		" WHERE retired_at IS NULL RETURNING kid",
 		1, {INT4OID}, NULL
 	};
@@ -654,7 +662,7 @@ orion_rotate_signing_key(PG_FUNCTION_ARGS)
 		explicit_bzero(VARDATA(private_der), VARSIZE(private_der) - VARHDRSZ);
 	}
 
-	values[0] = Int32GetDatum(orion_access_token_ttl);
+	values[0] = Int32GetDatum(orion_access_token_ttl + ROTATION_OVERLAP_SECONDS);
 	if (OrionQueryRun(&retire_current, values, NULL, false, 1) == 1)
 		retired = TextDatumGetCString(OrionQueryGet(0, 1, &isnull));
 	values[0] = CStringGetTextDatum(kid);

@@ -36,6 +36,23 @@
 // role whose deletions anonymise notifications, half as one whose deletions
 // remove them (orion.user_delete_notifications).
 //
+// Request context: some logins pass no IP address or user agent and set
+// orion.client_ip and orion.client_user_agent for their transaction
+// instead (set_config(..., true)); every session the workers opened must
+// carry its own worker's address and agent at the end.
+//
+// Through a pooler (CLIENT_POOLER_HOST, CLIENT_POOLER_PORT: PgBouncer in
+// transaction pooling mode, test/client/run CLIENT_POOLER=pgbouncer), a
+// connection's session state is not the worker's: another client's
+// transactions run on the same server connection between the worker's. So
+// the workers keep none: each call runs in a transaction of its own (an
+// autocommit call becomes BEGIN, SET LOCAL ROLE, the call, COMMIT) or of
+// the unit's, with SET LOCAL ROLE before each call; the JWT workers log in
+// as roles that have orion.access_token_format = jwt set (ALTER ROLE ...
+// SET; PgBouncer keeps a pool per role) instead of passing it as a startup
+// option; the fault that ends a backend asks the transaction its backend's
+// pid; the LISTENing client connects directly, as LISTEN needs a session.
+//
 // Errors are classified by SQLSTATE (err.code). Expected, counted and not
 // failures: a reference to a user deleted concurrently (23503, or 22023 for
 // a list page anchored on one of a deleted user's notifications) when the
@@ -77,8 +94,10 @@
 // Environment: PGHOST, PGPORT, PGDATABASE (orion installed), PGUSER (a
 // superuser: setup, the faults' pg_terminate_backend, the final checks),
 // CLIENT_APP_ROLE and CLIENT_APP_ROLE_ANON (the workers' login roles, made
-// by test/client/run), ORION_PG_MODULE (the directory of npm pg),
-// CLIENT_SECONDS, CLIENT_CONNECTIONS, CLIENT_SEED.
+// by test/client/run, each with a twin named <role>_jwt), ORION_PG_MODULE
+// (the directory of npm pg), CLIENT_SECONDS, CLIENT_CONNECTIONS,
+// CLIENT_SEED; CLIENT_POOLER_HOST and CLIENT_POOLER_PORT for the workers'
+// connections through a pooler.
 'use strict';
 
 const pg = require(process.env.ORION_PG_MODULE || 'pg');
@@ -89,6 +108,8 @@ const SEED = process.env.CLIENT_SEED ? Number(process.env.CLIENT_SEED) : (Date.n
 const APP_ROLE = required('CLIENT_APP_ROLE');
 const APP_ROLE_ANON = required('CLIENT_APP_ROLE_ANON');
 const DATABASE = required('PGDATABASE');
+const POOLER = process.env.CLIENT_POOLER_PORT
+	? { host: required('CLIENT_POOLER_HOST'), port: Number(process.env.CLIENT_POOLER_PORT) } : null;
 
 const AUTH = 'orion_auth_service';
 const USERSVC = 'orion_user_service';
@@ -169,6 +190,7 @@ function violation(what, detail) {
 
 const S = {
 	seq: 0,
+	backendWorkers: new Map(), // through a pooler: backend pid -> the workers whose transactions it ran
 	users: [],                 // every user ever registered (committed)
 	usersById: new Map(),
 	liveCount: 0,
@@ -352,6 +374,9 @@ const SOCKET_GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR
 function isConnectionError(e) {
 	if (e.code === '57P01' || e.code === '57P02' || e.code === '57P03' || e.code === '08006' || e.code === '08003')
 		return true;
+	// PgBouncer's word to a client whose server connection died under it
+	if (POOLER && e.code === '08P01' && /server conn crashed|server closed the connection/i.test(String(e.message)))
+		return true;
 	if (SOCKET_GONE.has(e.code))
 		return true;
 	return !e.code && /Connection terminated|not queryable|ECONNRESET|EPIPE|Client was closed|connection.*(closed|ended)|write after end|stream/i.test(String(e.message));
@@ -391,9 +416,12 @@ class Worker {
 	constructor(index) {
 		this.index = index;
 		this.loginRole = index % 2 === 0 ? APP_ROLE : APP_ROLE_ANON;
-		// a third of the workers hand out JWT access tokens
+		// a third of the workers hand out JWT access tokens: through a
+		// pooler, the setting comes with the login role
 		this.jwt = index % 3 === 1;
 		this.anonymises = this.loginRole === APP_ROLE_ANON;
+		if (this.jwt && POOLER)
+			this.loginRole += '_jwt';
 		this.client = null;
 		this.faultArmed = false;
 		this.timeoutArmed = false;
@@ -402,7 +430,8 @@ class Worker {
 
 	async connect() {
 		const client = new pg.Client({ user: this.loginRole, database: DATABASE, application_name: `orion-load-${this.index}`,
-			options: this.jwt ? '-c orion.access_token_format=jwt' : undefined });
+			options: this.jwt && !POOLER ? '-c orion.access_token_format=jwt' : undefined,
+			...(POOLER || {}) });
 		client.on('error', () => { client.broken = true; });
 		client.on('end', () => { client.broken = true; });
 		await client.connect();
@@ -426,24 +455,48 @@ class Worker {
 	async begin() {
 		this.txnStart = Date.now();
 		await this.client.query('BEGIN');
+		if (POOLER) {
+			this.pid = (await this.client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+			if (!S.backendWorkers.has(this.pid))
+				S.backendWorkers.set(this.pid, new Set());
+			S.backendWorkers.get(this.pid).add(this.index);
+		}
 	}
 
 	async setRole(role) {
-		if (this.role !== role) {
+		if (POOLER)
+			await this.client.query(`SET LOCAL ROLE ${role}`);
+		else if (this.role !== role) {
 			await this.client.query(`SET ROLE ${role}`);
 			this.role = role;
 		}
 	}
 
 	// One call of orion (or one statement) as a service role. ctx.users: the
-	// users it names, for telling a concurrent deletion's errors.
+	// users it names, for telling a concurrent deletion's errors. ctx.request:
+	// {ip, agent}, set as orion.client_ip and orion.client_user_agent for the
+	// call's transaction.
 	async call(name, role, sql, params, ctx) {
+		// through a pooler, an autocommit call is a transaction of its own
+		const own = (POOLER || (ctx && ctx.request)) && this.txnStart === null;
 		try {
+			if (own)
+				await this.begin();
 			await this.setRole(role);
+			if (ctx && ctx.request)
+				await this.client.query(
+					"SELECT set_config('orion.client_ip', $1, true), set_config('orion.client_user_agent', $2, true)",
+					[ctx.request.ip, ctx.request.agent]);
 			const r = await this.client.query(sql, params);
+			if (own) {
+				await this.client.query('COMMIT');
+				this.txnStart = null;
+			}
 			bump(stats.calls, name);
 			return r;
 		} catch (e) {
+			if (own)
+				await this.rollback();
 			e.orionCall = name;
 			e.orionCtx = ctx;
 			throw e;
@@ -548,11 +601,12 @@ class Worker {
 		const tx = new Tx(false);
 		const kind = pick(['socket destroyed, idle in transaction', 'socket destroyed during a call',
 			'pg_terminate_backend, idle in transaction', 'pg_terminate_backend during a call']);
-		const pid = this.pid;
+		let pid = this.pid;
 		let injected = false;
 		this.unitKind = 'in a transaction ended by a fault';
 		try {
 			await this.begin();
+			pid = this.pid;     // through a pooler, the backend of this transaction
 			const n = randInt(1, 3);
 			for (let i = 0; i < n; i++)
 				await pickOp(TXN_OPS).fn(this, tx);
@@ -706,9 +760,16 @@ async function opLogin(w, tx) {
 	const wrong = u.fragile && rnd() < 0.4;
 	const email = rnd() < 0.3 ? u.email.toUpperCase() : u.email;
 	const snap = userSnap(u);
-	const r = await w.call('login', AUTH, 'SELECT * FROM orion.login($1, $2, $3, $4)',
-		[email, wrong ? `${u.password}!` : u.password, `203.0.113.${w.index + 1}`, `orion-load/${w.index}`],
-		{ users: [u] });
+	const request = workerRequest(w);
+	const password = wrong ? `${u.password}!` : u.password;
+	// the address and agent as arguments, or as settings of a transaction
+	// of the login's own (in a longer one, they would be the context of the
+	// refreshes after it too, which store the address they come from)
+	const r = w.txnStart === null && rnd() < 0.3
+		? await w.call('login (request context by settings)', AUTH, 'SELECT * FROM orion.login($1, $2)',
+			[email, password], { users: [u], request })
+		: await w.call('login', AUTH, 'SELECT * FROM orion.login($1, $2, $3, $4)',
+			[email, password, request.ip, request.agent], { users: [u] });
 	if (wrong) {
 		bump(stats.outcomes, 'login with a wrong password: no row');
 		if (r.rows.length)
@@ -728,7 +789,12 @@ async function opLogin(w, tx) {
 		violation(`login handed out ${w.jwt ? 'an opaque token' : 'a JWT'} under access_token_format = ${w.jwt ? 'jwt' : 'opaque'}`, row.access_token);
 	if (row.access_token !== null)
 		bump(stats.outcomes, `login: ${isJwt(row.access_token) ? 'a JWT' : 'an opaque token'}`);
-	tx.effect(() => addSession(u, row));
+	tx.effect(() => { addSession(u, row).request = request; });
+}
+
+// The IP address and user agent a worker's requests come from.
+function workerRequest(w) {
+	return { ip: `203.0.113.${w.index + 1}`, agent: `orion-load/${w.index}` };
 }
 
 function isJwt(token) {
@@ -1872,6 +1938,14 @@ async function finalChecks() {
 	const deleted = S.users.filter((u) => u.state === 'deleted');
 	const deletedIds = deleted.map((u) => u.id);
 
+	const opened = S.sessions.filter((s) => s.request && s.user.state !== 'deleted');
+	invariant('every session a login opened carries its own worker\'s IP address and user agent', await one(
+		`SELECT count(*) AS n FROM orion_auth.sessions s
+		   JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS m(id, ip, agent) ON m.id = s.id
+		  WHERE s.ip_address IS DISTINCT FROM m.ip OR s.user_agent IS DISTINCT FROM m.agent`,
+		[opened.map((s) => s.id), opened.map((s) => s.request.ip), opened.map((s) => s.request.agent)]),
+		`${opened.length} sessions`);
+
 	invariant('one assignment per (user, test)', await one(
 		`SELECT count(*) AS n FROM (SELECT user_id, test_id FROM orion_ab_testing.ab_test_assignments
 		  GROUP BY user_id, test_id HAVING count(*) > 1) d`));
@@ -2058,6 +2132,14 @@ async function main() {
 	table('units of work', stats.units);
 	table('answers of note', stats.outcomes, false);
 	table('faults injected', stats.faults);
+	if (POOLER) {
+		// the point of the run: server connections carried several workers' transactions
+		const shared = [...S.backendWorkers.values()].map((x) => x.size);
+		console.log(`\nthrough the pooler: transactions ran on ${shared.length} server backends, each carrying ` +
+			`those of up to ${Math.max(0, ...shared)} workers (${shared.filter((n) => n > 1).length} backends shared)`);
+		if (Math.max(0, ...shared) < 2)
+			violation('no server connection carried transactions of two workers: the pooler did not pool', shared);
+	}
 	table('expected errors, by kind', stats.expected);
 	for (const s of stats.deadlockSamples)
 		console.log(`    ${s.call} (${s.unit}): ${s.message}${s.detail ? ` DETAIL: ${s.detail.replace(/\n/g, ' | ')}` : ''}${s.where ? ` WHERE: ${s.where.split('\n')[0]}` : ''}`);

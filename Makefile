@@ -54,6 +54,9 @@ PG_CPPFLAGS  = -I$(srcdir)/src -DORION_VERSION='"$(EXTVERSION)"'
 # are installed as they are.
 DATA         = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 DATA_built   = sql/$(EXTENSION)--$(EXTVERSION).sql
+# orion_proxy: orion's API in a PL/Proxy proxy database, routed to shards
+# that run orion (README, "Sharding on PL/Proxy"); SQL only, installed beside
+DATA        += proxy/orion_proxy.control proxy/orion_proxy--$(EXTVERSION).sql
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/$(EXTENSION)--% sql/$(EXTENSION).sql,$(wildcard sql/*.sql))))
 ISOLATION    = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))

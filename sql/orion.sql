@@ -1569,17 +1569,26 @@ CREATE FUNCTION orion.ab_test_results(test_key text, event text DEFAULT NULL)
     AS 'MODULE_PATHNAME', 'orion_ab_test_results'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION orion.ab_test_results(text, text) IS 'Per variant: users, conversions, rate, lift against the control, two-proportion z-test p-value, sample-ratio-mismatch p-value';
+CREATE FUNCTION orion.ab_test_statistics(test_key text, variants text[], users bigint[], conversions bigint[])
+    RETURNS TABLE (variant text, is_control boolean, weight double precision, users bigint,
+                   conversions bigint, conversion_rate double precision, lift double precision,
+                   p_value double precision, srm_p_value double precision)
+    AS 'MODULE_PATHNAME', 'orion_ab_test_statistics'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION orion.ab_test_statistics(text, text[], bigint[], bigint[]) IS 'The figures of ab_test_results for users and conversions per variant counted elsewhere (summed over shards)';
 
 REVOKE ALL ON FUNCTION
     orion.assign_variant(text, uuid),
     orion.peek_variant(text, uuid),
     orion.track_conversion(text, uuid, text, numeric),
-    orion.ab_test_results(text, text)
+    orion.ab_test_results(text, text),
+    orion.ab_test_statistics(text, text[], bigint[], bigint[])
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     orion.assign_variant(text, uuid),
     orion.track_conversion(text, uuid, text, numeric),
-    orion.ab_test_results(text, text)
+    orion.ab_test_results(text, text),
+    orion.ab_test_statistics(text, text[], bigint[], bigint[])
     TO orion_ab_testing_service;
 GRANT EXECUTE ON FUNCTION orion.peek_variant(text, uuid)
     TO orion_auth_service, orion_user_service, orion_notifications_service,
@@ -1881,3 +1890,83 @@ GRANT EXECUTE ON FUNCTION
     orion.expire_sessions(integer), orion.run_maintenance(integer), orion.maintenance_backlog(),
     orion.schedule_maintenance(text), orion.unschedule_maintenance()
     TO orion_admin;
+
+-- ---------------------------------------------------------------------------
+-- Definitions: flags, segments and AB tests as one document (0.8.0), to copy
+-- between installations: staging to production, or a sharded installation's
+-- source to every shard (orion_proxy's sync_definitions)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION orion.definitions() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pg_catalog.jsonb_build_object(
+        'feature_flags', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY f.id), '[]')
+                            FROM orion_feature_flags.feature_flags f),
+        'segments', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY s.id), '[]')
+                       FROM orion_feature_flags.segments s),
+        'ab_tests', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t) ORDER BY t.id), '[]')
+                       FROM orion_ab_testing.ab_tests t));
+END;
+COMMENT ON FUNCTION orion.definitions() IS 'The feature flags, segments and AB tests as one jsonb document: {"feature_flags": [...], "segments": [...], "ab_tests": [...]}, rows by id';
+
+CREATE FUNCTION orion.load_definitions(definitions jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        changed bigint := 0;
+        n bigint;
+    BEGIN
+        IF definitions IS NULL THEN
+            RAISE EXCEPTION 'definitions must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF pg_catalog.jsonb_typeof(definitions) <> 'object'
+           OR pg_catalog.jsonb_typeof(definitions -> 'feature_flags') IS DISTINCT FROM 'array'
+           OR pg_catalog.jsonb_typeof(definitions -> 'segments') IS DISTINCT FROM 'array'
+           OR pg_catalog.jsonb_typeof(definitions -> 'ab_tests') IS DISTINCT FROM 'array' THEN
+            RAISE EXCEPTION 'definitions must be an object of the arrays feature_flags, segments and ab_tests'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'orion.definitions() makes one.';
+        END IF;
+        -- in an order that keeps every step valid: what is gone first (an AB
+        -- test's assignments go with it), segments before the flags that use
+        -- them, and segments no flag may use any more last
+        DELETE FROM orion_feature_flags.feature_flags f
+         WHERE f.id NOT IN (SELECT x.id FROM pg_catalog.jsonb_populate_recordset(NULL::orion_feature_flags.feature_flags, definitions -> 'feature_flags') x);
+        GET DIAGNOSTICS n = ROW_COUNT; changed := changed + n;
+        DELETE FROM orion_ab_testing.ab_tests t
+         WHERE t.id NOT IN (SELECT x.id FROM pg_catalog.jsonb_populate_recordset(NULL::orion_ab_testing.ab_tests, definitions -> 'ab_tests') x);
+        GET DIAGNOSTICS n = ROW_COUNT; changed := changed + n;
+        INSERT INTO orion_feature_flags.segments AS s
+        SELECT * FROM pg_catalog.jsonb_populate_recordset(NULL::orion_feature_flags.segments, definitions -> 'segments')
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, constraints = excluded.constraints
+         WHERE (s.name, s.constraints) IS DISTINCT FROM (excluded.name, excluded.constraints);
+        GET DIAGNOSTICS n = ROW_COUNT; changed := changed + n;
+        INSERT INTO orion_feature_flags.feature_flags AS f
+        SELECT * FROM pg_catalog.jsonb_populate_recordset(NULL::orion_feature_flags.feature_flags, definitions -> 'feature_flags')
+        ON CONFLICT (id) DO UPDATE SET key = excluded.key, name = excluded.name, description = excluded.description,
+            enabled = excluded.enabled, config = excluded.config, rollout = excluded.rollout,
+            created_at = excluded.created_at, updated_at = excluded.updated_at
+         WHERE f IS DISTINCT FROM excluded;
+        GET DIAGNOSTICS n = ROW_COUNT; changed := changed + n;
+        INSERT INTO orion_ab_testing.ab_tests AS t
+        SELECT * FROM pg_catalog.jsonb_populate_recordset(NULL::orion_ab_testing.ab_tests, definitions -> 'ab_tests')
+        ON CONFLICT (id) DO UPDATE SET key = excluded.key, name = excluded.name, description = excluded.description,
+            variants = excluded.variants, active = excluded.active, start_date = excluded.start_date,
+            end_date = excluded.end_date, created_at = excluded.created_at, updated_at = excluded.updated_at,
+            traffic_allocation = excluded.traffic_allocation, hash_seed = excluded.hash_seed,
+            hash_version = excluded.hash_version
+         WHERE t IS DISTINCT FROM excluded;
+        GET DIAGNOSTICS n = ROW_COUNT; changed := changed + n;
+        DELETE FROM orion_feature_flags.segments s
+         WHERE s.id NOT IN (SELECT x.id FROM pg_catalog.jsonb_populate_recordset(NULL::orion_feature_flags.segments, definitions -> 'segments') x);
+        GET DIAGNOSTICS n = ROW_COUNT; changed := changed + n;
+        RETURN changed;
+    END
+    $$;
+COMMENT ON FUNCTION orion.load_definitions(jsonb) IS 'Makes the feature flags, segments and AB tests those of a document orion.definitions() made, in one transaction, keeping their ids; returns the rows inserted, updated or deleted';
+
+REVOKE ALL ON FUNCTION orion.definitions(), orion.load_definitions(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orion.definitions(), orion.load_definitions(jsonb) TO orion_admin;

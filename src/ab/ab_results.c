@@ -30,6 +30,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
@@ -118,69 +119,43 @@ typedef struct VariantCount
 	int64		conversions;
 } VariantCount;
 
-/*
- * orion.ab_test_results(test_key text, event text)
- *	 returns table (variant, is_control, weight, users, conversions,
- *					conversion_rate, lift, p_value, srm_p_value)
- */
-PG_FUNCTION_INFO_V1(orion_ab_test_results);
-Datum
-orion_ab_test_results(PG_FUNCTION_ARGS)
+/* The test of test_key, from the cache pinned in *tests; ERROR if none. */
+static AbTest *
+LookUpTest(FunctionCallInfo fcinfo, OrionCacheFilling **tests)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *key;
 	AbTest	   *test;
-	VariantCount *counts;
+
+	ORION_REQUIRE_ARG(fcinfo, 0, "test_key");
+	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	*tests = AbCachePin();
+	test = AbCacheLookup(*tests, key);
+	if (test == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("AB test \"%s\" does not exist", key)));
+	return test;
+}
+
+/*
+ * One row per variant of test, into the function's materialized result:
+ * the figures of the file comment, from the users and conversions counted
+ * per variant (counts[i] for test->variants[i]).
+ */
+static void
+WriteResults(FunctionCallInfo fcinfo, const AbTest *test, const VariantCount *counts)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		values[9];
 	bool		nulls[9];
-	char		qnulls[2] = {' ', ' '};
-	uint64		n;
-	uint64		r;
 	int			i;
 	int64		total = 0;
 	int			weighted = 0;
 	double		chi2 = 0;
 	bool		srm_known;
 	double		srm = 0;
-	VariantCount *control;
+	const VariantCount *control;
 	double		control_rate;
-	OrionCacheFilling *tests;
-
-	ORION_REQUIRE_ARG(fcinfo, 0, "test_key");
-	key = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	/* pinned across the SPI query below, until the rows are written */
-	tests = AbCachePin();
-	test = AbCacheLookup(tests, key);
-	if (test == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("AB test \"%s\" does not exist", key)));
-
-	InitMaterializedSRF(fcinfo, 0);
-	counts = palloc0(sizeof(VariantCount) * Max(test->nvariants, 1));
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	values[0] = UUIDPGetDatum(&test->id);
-	if (PG_ARGISNULL(1))
-		qnulls[1] = 'n';
-	else
-		values[1] = PG_GETARG_DATUM(1);
-	n = OrionQueryRun(&count_variants, values, qnulls, true, 0);
-	for (r = 0; r < n; r++)
-	{
-		bool		isnull;
-		char	   *variant = TextDatumGetCString(OrionQueryGet(r, 1, &isnull));
-
-		/* assignments to a variant since removed from the test are left out */
-		for (i = 0; i < test->nvariants; i++)
-			if (strcmp(test->variants[i].key, variant) == 0)
-			{
-				counts[i].users = DatumGetInt64(OrionQueryGet(r, 2, &isnull));
-				counts[i].conversions = DatumGetInt64(OrionQueryGet(r, 3, &isnull));
-			}
-	}
-	SPI_finish();
 
 	/* sample-ratio mismatch over the variants that should get users */
 	for (i = 0; i < test->nvariants; i++)
@@ -203,7 +178,7 @@ orion_ab_test_results(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < test->nvariants; i++)
 	{
-		VariantCount *c = &counts[i];
+		const VariantCount *c = &counts[i];
 		double		rate = c->users > 0 ? (double) c->conversions / c->users : NAN;
 
 		memset(nulls, 0, sizeof(nulls));
@@ -239,6 +214,136 @@ orion_ab_test_results(PG_FUNCTION_ARGS)
 		nulls[8] = !srm_known;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+}
+
+/*
+ * orion.ab_test_results(test_key text, event text)
+ *	 returns table (variant, is_control, weight, users, conversions,
+ *					conversion_rate, lift, p_value, srm_p_value)
+ */
+PG_FUNCTION_INFO_V1(orion_ab_test_results);
+Datum
+orion_ab_test_results(PG_FUNCTION_ARGS)
+{
+	AbTest	   *test;
+	VariantCount *counts;
+	Datum		values[2];
+	char		qnulls[2] = {' ', ' '};
+	uint64		n;
+	uint64		r;
+	int			i;
+	OrionCacheFilling *tests;
+
+	/* pinned across the SPI query below, until the rows are written */
+	test = LookUpTest(fcinfo, &tests);
+	InitMaterializedSRF(fcinfo, 0);
+	counts = palloc0(sizeof(VariantCount) * Max(test->nvariants, 1));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = UUIDPGetDatum(&test->id);
+	if (PG_ARGISNULL(1))
+		qnulls[1] = 'n';
+	else
+		values[1] = PG_GETARG_DATUM(1);
+	n = OrionQueryRun(&count_variants, values, qnulls, true, 0);
+	for (r = 0; r < n; r++)
+	{
+		bool		isnull;
+		char	   *variant = TextDatumGetCString(OrionQueryGet(r, 1, &isnull));
+
+		/* assignments to a variant since removed from the test are left out */
+		for (i = 0; i < test->nvariants; i++)
+			if (strcmp(test->variants[i].key, variant) == 0)
+			{
+				counts[i].users = DatumGetInt64(OrionQueryGet(r, 2, &isnull));
+				counts[i].conversions = DatumGetInt64(OrionQueryGet(r, 3, &isnull));
+			}
+	}
+	SPI_finish();
+
+	WriteResults(fcinfo, test, counts);
+	AbCacheUnpin(tests);
+	return (Datum) 0;
+}
+
+/*
+ * orion.ab_test_statistics(test_key text, variants text[], users bigint[],
+ *							conversions bigint[])
+ *	 returns the table of ab_test_results
+ *
+ * The results of test_key for users and conversions counted elsewhere (per
+ * variant, by key: the sums over the shards of a sharded installation, say);
+ * a variant of the test not among variants counts none. The arrays must be
+ * one-dimensional, of one length, without NULLs or negative counts, and
+ * name each variant of the test once at most.
+ */
+PG_FUNCTION_INFO_V1(orion_ab_test_statistics);
+Datum
+orion_ab_test_statistics(PG_FUNCTION_ARGS)
+{
+	AbTest	   *test;
+	VariantCount *counts;
+	OrionCacheFilling *tests;
+	Datum	   *keys;
+	Datum	   *users;
+	Datum	   *conversions;
+	bool	   *nulls[3];
+	int			n[3];
+	bool	   *seen;
+	int			a;
+	int			i;
+
+	ORION_REQUIRE_ARG(fcinfo, 1, "variants");
+	ORION_REQUIRE_ARG(fcinfo, 2, "users");
+	ORION_REQUIRE_ARG(fcinfo, 3, "conversions");
+	test = LookUpTest(fcinfo, &tests);
+	deconstruct_array_builtin(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, &keys, &nulls[0], &n[0]);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &users, &nulls[1], &n[1]);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &conversions, &nulls[2], &n[2]);
+	if (ARR_NDIM(PG_GETARG_ARRAYTYPE_P(1)) > 1 || ARR_NDIM(PG_GETARG_ARRAYTYPE_P(2)) > 1 ||
+		ARR_NDIM(PG_GETARG_ARRAYTYPE_P(3)) > 1 || n[0] != n[1] || n[0] != n[2])
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("variants, users and conversions must be one-dimensional arrays of one length")));
+
+	counts = palloc0(sizeof(VariantCount) * Max(test->nvariants, 1));
+	seen = palloc0(sizeof(bool) * Max(test->nvariants, 1));
+	for (a = 0; a < n[0]; a++)
+	{
+		char	   *key;
+
+		if (nulls[0][a] || nulls[1][a] || nulls[2][a])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("variants, users and conversions must not contain NULLs")));
+		key = TextDatumGetCString(keys[a]);
+		if (DatumGetInt64(users[a]) < 0 || DatumGetInt64(conversions[a]) < 0 ||
+			DatumGetInt64(conversions[a]) > DatumGetInt64(users[a]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the counts of variant \"%s\" are impossible", key),
+					 errdetail("Users and conversions are not negative, and no more users convert than were assigned.")));
+		for (i = 0; i < test->nvariants; i++)
+			if (strcmp(test->variants[i].key, key) == 0)
+				break;
+		if (i == test->nvariants)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("AB test \"%s\" has no variant \"%s\"", test->key, key)));
+		if (seen[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("variant \"%s\" is counted twice", key)));
+		seen[i] = true;
+		counts[i].users = DatumGetInt64(users[a]);
+		counts[i].conversions = DatumGetInt64(conversions[a]);
+	}
+
+	InitMaterializedSRF(fcinfo, 0);
+	WriteResults(fcinfo, test, counts);
 	AbCacheUnpin(tests);
 	return (Datum) 0;
 }

@@ -23,6 +23,7 @@
 #include "utils/uuid.h"
 
 #include "auth/account.h"
+#include "auth/account_settings.h"
 #include "auth/email_address.h"
 #include "auth/password.h"
 #include "auth/session.h"
@@ -39,10 +40,19 @@ static OrionQuery email_taken = {
 	1, {TEXTOID}, NULL
 };
 
+/*
+ * With orion.partitioned_user_ids ($6), the id's first 16 bits are those of
+ * the SHA-256 of the lower-case address, as orion_proxy computes them: its
+ * partition. The rest stays random (version 4 and variant bits included).
+ */
 static OrionQuery insert_user = {
-	"INSERT INTO orion_auth.users (email, password_hash, first_name, last_name, role)"
-	" VALUES ($1, $2, $3, $4, $5) RETURNING id",
-	5, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID}, NULL
+	"INSERT INTO orion_auth.users (id, email, password_hash, first_name, last_name, role)"
+	" VALUES (CASE WHEN $6 THEN pg_catalog.overlay(pg_catalog.replace(pg_catalog.gen_random_uuid()::pg_catalog.text, '-', ''),"
+	"                 pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.lower($1), 'UTF8')), 'hex'), 4),"
+	"                 1)::pg_catalog.uuid"
+	"          ELSE pg_catalog.gen_random_uuid() END,"
+	"         $1, $2, $3, $4, $5) RETURNING id",
+	6, {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID}, NULL
 };
 
 static OrionQuery lock_user_hash = {
@@ -133,8 +143,8 @@ orion_register_user(PG_FUNCTION_ARGS)
 	char	   *last_name;
 	char	   *role;
 	char	   *hash;
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	pg_uuid_t	user_id;
 	pg_uuid_t  *result;
@@ -166,6 +176,7 @@ orion_register_user(PG_FUNCTION_ARGS)
 	values[2] = TextOrNull(first_name, &nulls[2]);
 	values[3] = TextOrNull(last_name, &nulls[3]);
 	values[4] = CStringGetTextDatum(role);
+	values[5] = BoolGetDatum(orion_partitioned_user_ids);
 	OrionQueryRun(&insert_user, values, nulls, false, 0);
 	memcpy(&user_id, DatumGetUUIDP(OrionQueryGet(0, 1, &isnull)), sizeof(user_id));
 

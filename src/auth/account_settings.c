@@ -33,6 +33,7 @@ int			orion_sign_in_link_request_interval = 60;
 int			orion_email_request_min_duration = 25;
 bool		orion_require_verified_email = false;
 bool		orion_verification_notify = false;
+bool		orion_partitioned_user_ids = false;
 int			orion_totp_skew = 1;
 char	   *orion_totp_issuer = NULL;
 
@@ -93,6 +94,15 @@ OrionAccountSettingsInit(void)
 							 "Whether request_email_verification also queues an email notification with the token.",
 							 "The token is then stored in that notification's metadata until it is removed.",
 							 &orion_verification_notify,
+							 false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("orion.partitioned_user_ids",
+							 "Whether register_user begins user ids with their email address's partition.",
+							 "The first 16 bits of a new user id are then those of the SHA-256 of the "
+							 "lower-case address: the partition a sharding proxy (orion_proxy) routes "
+							 "the address and the id to.",
+							 &orion_partitioned_user_ids,
 							 false,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 

@@ -28,6 +28,8 @@ extern int	orion_email_request_min_duration;
 
 extern bool orion_require_verified_email;
 extern bool orion_verification_notify;
+/* user ids begin with their email's partition, for sharding (orion_proxy) */
+extern bool orion_partitioned_user_ids;
 
 /* TOTP: time steps accepted either side of now; the issuer apps show */
 extern int	orion_totp_skew;

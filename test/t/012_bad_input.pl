@@ -386,6 +386,29 @@ my %malformed = (
 		X('false', 'false'),
 		L('maybe', 'maybe'),
 	],
+	'text[]' => [
+		X('null', 'NULL'),
+		L('empty', '{}'),
+		L('null-element', '{NULL}'),
+		L('empty-element', '{""}'),
+		L('duplicates', '{control,control}'),
+		L('unknown', '{no-such-variant}'),
+		L('two-dimensional', '{{control},{cheaper}}'),
+		L('lower-bound-5', '[5:6]={control,cheaper}'),
+		X('huge-100k', "(SELECT array_agg('v' || g) FROM generate_series(1, 100000) AS g)"),
+		L('not-an-array', 'not an array'),
+	],
+	'bigint[]' => [
+		X('null', 'NULL'),
+		L('empty', '{}'),
+		L('null-element', '{NULL,1}'),
+		L('negative', '{-1,1}'),
+		L('extremes', '{9223372036854775807,-9223372036854775808}'),
+		L('overflow', '{9223372036854775808,1}'),
+		L('two-dimensional', '{{1},{2}}'),
+		X('huge-100k', '(SELECT array_agg(g::bigint) FROM generate_series(1, 100000) AS g)'),
+		L('not-an-array', 'not an array'),
+	],
 	'uuid[]' => [
 		X('null', 'NULL'),
 		L('empty', '{}'),
@@ -713,6 +736,11 @@ my %valid = (
 	'algorithm/text' => sub { lit('EdDSA') },
 	'rotate_signing_key.key' => sub { lit("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n") },
 	'since/timestamp with time zone' => sub { lit('-infinity') },
+	'ab_test_statistics.variants' => sub { lit('{control,cheaper}') },
+	'users/bigint[]' => sub { lit('{10,10}') },
+	'conversions/bigint[]' => sub { lit('{1,2}') },
+	# what is there already: a valid call changes nothing
+	'load_definitions.definitions' => sub { 'orion.definitions()' },
 );
 
 sub valid_value

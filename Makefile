@@ -11,6 +11,8 @@
 #                            minimal Debian root (test/matrix)
 #   make demo                the narrated walkthrough on a private cluster
 #                            (test/demo)
+#   make demo-sharded        the same for three shards behind a PL/Proxy
+#                            proxy (test/demo-sharded)
 
 EXTENSION    = orion
 EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(firstword $(MAKEFILE_LIST)))orion.control)
@@ -93,7 +95,7 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 src/ab/growthbook.o: override CFLAGS += -ffp-contract=off
 src/ab/growthbook.bc: override BITCODE_CFLAGS += -ffp-contract=off
 
-.PHONY: test test-matrix demo bench fuzz dist
+.PHONY: test test-matrix demo demo-sharded bench fuzz dist
 
 test:
 	@SANITIZE=$(SANITIZE) bash test/run
@@ -105,6 +107,10 @@ test-matrix:
 
 demo:
 	@bash test/demo
+
+# the sharded shape: three shards and a PL/Proxy proxy (test/demo-sharded)
+demo-sharded:
+	@bash test/demo-sharded
 
 # libFuzzer harnesses of the pure C parts, FUZZ_SECONDS each (default 60).
 fuzz:
